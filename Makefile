@@ -1,0 +1,23 @@
+# The two commands a newcomer needs (README): `make plan STACK=main` and `make test`.
+# Each sets up .venv from uv.lock first.
+STACK ?= main
+PY := .venv/bin/python
+
+.PHONY: setup plan test lint promote bench clean
+
+setup:
+	@bash tools/setup.sh
+
+plan: setup
+	@$(PY) -m tools.plan --stack $(STACK)
+
+test: setup
+	@$(PY) -m pytest -q
+
+lint: setup
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/pyright
+
+clean:
+	rm -rf rendered .pytest_cache

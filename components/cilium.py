@@ -1,0 +1,120 @@
+"""Cilium: the CNI, kube-proxy replacement, LB-IPAM pool and L2 announcements of one cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi_kubernetes.apiextensions import CustomResource
+from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+from components.config import Cluster
+from components.config import Release as ReleaseSettings
+
+NAMESPACE = "kube-system"
+CHART_REPO = "https://helm.cilium.io/"
+POOL_API = "cilium.io/v2"  # v2alpha1 is no longer served by Cilium 1.20
+L2_POLICY_API = "cilium.io/v2alpha1"  # still the only version of this kind in 1.20
+
+
+def helm_values(cluster: Cluster, release: ReleaseSettings) -> dict[str, Any]:
+    """The seed's Cilium feature table, plus what those features need to work.
+
+    Left out on purpose (DESIGN.md): ``bpf.hostLegacyRouting`` (netkit needs eBPF host routing)
+    and ``socketLB.hostNamespaceOnly`` (breaks hairpin traffic together with DSR).
+    """
+    net = cluster.network
+    tuning = release.cilium
+    return {
+        # kube-proxy replacement talks to the API server directly, not through the kube-proxy VIP
+        "kubeProxyReplacement": True,
+        "k8sServiceHost": net.api_server.host,
+        "k8sServicePort": net.api_server.port,
+        # L2 announcements keep one lease per Service: the default client rate limit is too low
+        "k8sClientRateLimit": {
+            "qps": tuning.k8s_client_rate_limit.qps,
+            "burst": tuning.k8s_client_rate_limit.burst,
+        },
+        "routingMode": "native",
+        "autoDirectNodeRoutes": True,
+        "ipv4NativeRoutingCIDR": str(net.pod_cidr),
+        "ipam": {"mode": "kubernetes"},
+        "loadBalancer": {"mode": "dsr", "algorithm": "maglev"},
+        "bandwidthManager": {"enabled": True, "bbr": True},
+        "bpf": {"masquerade": True, "datapathMode": "netkit"},
+        "socketLB": {"enabled": True},
+        "l2announcements": {
+            "enabled": True,
+            "leaseDuration": tuning.l2_lease.duration,
+            "leaseRenewDeadline": tuning.l2_lease.renew_deadline,
+            "leaseRetryPeriod": tuning.l2_lease.retry_period,
+        },
+        "bgpControlPlane": {"enabled": False},
+        # restart agents and operator when their ConfigMap changes, so `pulumi up` takes effect
+        "rollOutCiliumPods": True,
+        "operator": {"rollOutPods": True},
+    }
+
+
+def pool_spec(cluster: Cluster) -> dict[str, Any]:
+    return {
+        "allowFirstLastIPs": "Yes",
+        "blocks": [block.spec() for block in cluster.load_balancer.blocks],
+    }
+
+
+def l2_policy_spec(cluster: Cluster) -> dict[str, Any]:
+    spec: dict[str, Any] = {"loadBalancerIPs": True}
+    if cluster.load_balancer.l2_interfaces:
+        spec["interfaces"] = list(cluster.load_balancer.l2_interfaces)
+    return spec
+
+
+class Cilium(pulumi.ComponentResource):
+    """CNI first: every other component waits for :attr:`release`."""
+
+    release: Release
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        release: ReleaseSettings,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("homelab:cilium:Cilium", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.release = Release(
+            f"{name}-release",
+            ReleaseArgs(
+                name="cilium",
+                chart="cilium",
+                version=release.charts.cilium,
+                namespace=NAMESPACE,
+                repository_opts=RepositoryOptsArgs(repo=CHART_REPO),
+                values=helm_values(cluster, release),
+                max_history=5,
+            ),
+            opts=child,
+        )
+        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        self.pool_name = f"{cluster.name}-pool"
+        self.pool = CustomResource(
+            f"{name}-pool",
+            api_version=POOL_API,
+            kind="CiliumLoadBalancerIPPool",
+            metadata=ObjectMetaArgs(name=self.pool_name),
+            spec=pool_spec(cluster),
+            opts=after_chart,
+        )
+        self.l2_policy = CustomResource(
+            f"{name}-l2-policy",
+            api_version=L2_POLICY_API,
+            kind="CiliumL2AnnouncementPolicy",
+            metadata=ObjectMetaArgs(name="l2-policy"),
+            spec=l2_policy_spec(cluster),
+            opts=after_chart,
+        )
+        self.register_outputs({"release": self.release.status, "pool": self.pool_name})

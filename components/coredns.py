@@ -1,0 +1,94 @@
+"""CoreDNS: cluster DNS at the fixed service IP the kubelets hand to every pod."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
+
+from components.config import Cluster
+from components.config import Release as ReleaseSettings
+
+NAMESPACE = "kube-system"
+CHART_REPO = "https://coredns.github.io/helm"
+CLUSTER_DOMAIN = "cluster.local"
+CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+
+
+def server_plugins() -> list[dict[str, str]]:
+    """The seed's server block. ``autopath @kubernetes`` needs ``pods verified``."""
+    return [
+        {"name": "errors"},
+        {"name": "health", "configBlock": "lameduck 5s"},
+        {"name": "ready"},
+        {
+            "name": "kubernetes",
+            "parameters": f"{CLUSTER_DOMAIN} in-addr.arpa ip6.arpa",
+            "configBlock": "pods verified\nfallthrough in-addr.arpa ip6.arpa",
+        },
+        {"name": "autopath", "parameters": "@kubernetes"},
+        {"name": "forward", "parameters": ". /etc/resolv.conf"},
+        {"name": "cache", "configBlock": "prefetch 20\nserve_stale"},
+        {"name": "loop"},
+        {"name": "reload"},
+        {"name": "loadbalance"},
+        {"name": "prometheus", "parameters": "0.0.0.0:9153"},
+    ]
+
+
+def helm_values(cluster: Cluster) -> dict[str, Any]:
+    return {
+        "fullnameOverride": "coredns",
+        "replicaCount": 2,
+        # kubelets point pods at this IP; it must not move
+        "service": {"clusterIP": str(cluster.dns.coredns_ip), "name": "kube-dns"},
+        "k8sAppLabelOverride": "kube-dns",
+        "servers": [
+            {
+                "zones": [{"zone": ".", "scheme": "dns://", "use_tcp": True}],
+                "port": 53,
+                "plugins": server_plugins(),
+            }
+        ],
+        # on the control-plane nodes, as in the seed
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [{"key": CONTROL_PLANE, "operator": "Exists"}]}]
+                }
+            }
+        },
+        "tolerations": [{"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"}],
+        "podDisruptionBudget": {"maxUnavailable": 1},
+    }
+
+
+class CoreDns(pulumi.ComponentResource):
+    release: Release
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        release: ReleaseSettings,
+        after: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``after``: what must exist first (the CNI: no pod starts without it)."""
+        super().__init__("homelab:coredns:CoreDns", name, None, opts)
+        self.release = Release(
+            f"{name}-release",
+            ReleaseArgs(
+                name="coredns",
+                chart="coredns",
+                version=release.charts.coredns,
+                namespace=NAMESPACE,
+                repository_opts=RepositoryOptsArgs(repo=CHART_REPO),
+                values=helm_values(cluster),
+                max_history=5,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+        self.register_outputs({"release": self.release.status, "serviceIp": str(cluster.dns.coredns_ip)})

@@ -1,0 +1,52 @@
+"""The whole program per stack: providers, names, outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import STACKS
+from tools.mockrun import Plan
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_kubernetes_provider_bound_to_the_stacks_context(plans: dict[str, Plan], stack: str) -> None:
+    (provider,) = plans[stack].of_type(K8S_PROVIDER)
+    assert provider.plain_inputs["context"] == stack
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_object_uses_the_stacks_provider(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    (provider,) = plan.of_type(K8S_PROVIDER)
+    k8s = [r for r in plan.resources if r.custom and r.type.startswith("kubernetes:")]
+    assert k8s
+    for res in k8s:
+        assert res.provider.startswith(provider.urn + "::"), f"{res.type} {res.name} uses {res.provider!r}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_object_is_named_explicitly(plans: dict[str, Plan], stack: str) -> None:
+    """No auto-naming: what other objects refer to never changes under them."""
+    for res in plans[stack].resources:
+        if res.custom and res.type.startswith("kubernetes:") and "helm.sh" not in res.type:
+            assert (res.k8s_object.get("metadata") or {}).get("name"), f"{res.type} {res.name} has no metadata.name"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_components_use_homelab_type_tokens(plans: dict[str, Plan], stack: str) -> None:
+    components = [r for r in plans[stack].resources if not r.custom]
+    assert components
+    for res in components:
+        module, _, name = res.type.partition(":")[2].partition(":")
+        assert res.type.startswith("homelab:") and module and name[0].isupper(), res.type
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_outputs(plans: dict[str, Plan], stack: str) -> None:
+    out = plans[stack].outputs
+    assert out["cluster"] == stack
+    assert out["kubeContext"] == stack
+    assert out["lbPool"] == f"{stack}-pool"
+    assert out["corednsIp"] == "10.200.0.10"

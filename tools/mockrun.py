@@ -1,0 +1,377 @@
+"""Run the real program in-process under the Pulumi SDK's mock monitor.
+
+This is how the project proves itself without the Pulumi CLI, a cluster or a cloud account: the
+unchanged ``__main__.py`` runs against a recording monitor that keeps every registration
+(type, name, parent, provider, dependencies, protect, inputs with their secret markers) and the
+stack outputs. The offline plan, the tests, the schema validation and the benchmark all use it.
+
+What the mocks cannot prove: what a provider does with the inputs (Helm rendering, server-side
+defaults and CEL rules, Cloudflare's API answers). Mocked provider answers are marked ``mock-``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import runpy
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+PROJECT = "homelab"
+
+# the SDK's wire markers for secrets (pulumi.runtime.rpc); kept in recorded inputs on purpose
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SHOWN = "[secret]"
+PLACEHOLDER_PREFIX = "PLACEHOLDER-SECRET-"
+
+if str(ROOT) not in sys.path:  # the program imports `components`
+    sys.path.insert(0, str(ROOT))
+
+from pulumi.runtime import config as runtime_config  # noqa: E402
+from pulumi.runtime import mocks as pulumi_mocks  # noqa: E402
+from pulumi.runtime import rpc, settings  # noqa: E402
+from pulumi.runtime.stack import run_in_stack  # noqa: E402
+from pulumi.runtime.sync_await import _sync_await  # noqa: E402
+
+# ---------------------------------------------------------------------------------------------
+# stack config
+
+
+def stack_file(stack: str) -> Path:
+    return ROOT / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_config(stack: str, path: Path | None = None) -> dict[str, Any]:
+    """The ``config:`` map of a stack file, keys as written (``homelab:cluster``...)."""
+    data = yaml.safe_load((path or stack_file(stack)).read_text()) or {}
+    return dict(data.get("config") or {})
+
+
+def placeholder(key: str) -> str:
+    return f"{PLACEHOLDER_PREFIX}{key.split(':', 1)[-1]}"
+
+
+def program_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Turn a stack file's config into what the CLI hands the program: JSON strings and the
+    list of secret keys. Encrypted values (and the secrets a fresh clone lacks) become clearly
+    marked placeholders, still flagged secret."""
+    from components.config import PROJECT as CFG_PROJECT
+    from components.config import SECRET_KEYS
+
+    out: dict[str, str] = {}
+    secret: list[str] = []
+    for key, value in config.items():
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            out[key] = placeholder(key)
+            secret.append(key)
+        elif isinstance(value, str):
+            out[key] = value
+        else:
+            out[key] = json.dumps(value)
+    for key in SECRET_KEYS:
+        full = f"{CFG_PROJECT}:{key}"
+        if full not in out:
+            out[full] = placeholder(full)
+            secret.append(full)
+    return out, secret
+
+
+# ---------------------------------------------------------------------------------------------
+# what was registered
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    provider: str
+    protect: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with secret markers replaced by ``[secret]``."""
+        return reveal(self.inputs, shown=SECRET_SHOWN)
+
+    @property
+    def k8s_object(self) -> dict[str, Any]:
+        """apiVersion/kind/metadata/spec... as the Kubernetes API would get them."""
+        return {k: v for k, v in self.plain_inputs.items() if k != "__meta"}
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[Registration]
+    outputs: dict[str, Any]
+    log: list[str]
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str | None = None) -> Registration:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise KeyError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise KeyError(urn)
+
+    def k8s_object(self, kind: str, name: str) -> dict[str, Any]:
+        """The registered Kubernetes object of this kind whose ``metadata.name`` is ``name``."""
+        for r in self.resources:
+            if r.type.startswith("kubernetes:") and r.type.endswith(f":{kind}"):
+                obj = r.k8s_object
+                if (obj.get("metadata") or {}).get("name") == name:
+                    return obj
+        raise KeyError(f"no {kind} named {name}")
+
+    def children(self, parent: Registration) -> list[Registration]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def descendants(self, parent: Registration) -> Iterator[Registration]:
+        for child in self.children(parent):
+            yield child
+            yield from self.descendants(child)
+
+    def waits_for(self, res: Registration, dep: Registration) -> bool:
+        """True when ``res`` (or an ancestor component) declares a dependency on ``dep``."""
+        node: Registration | None = res
+        while node is not None:
+            if dep.urn in node.dependencies:
+                return True
+            node = next((r for r in self.resources if r.urn == node.parent), None)
+        return False
+
+
+def _normalize(value: Any) -> Any:
+    """Protobuf carries every number as a float; give integral ones back as ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalize(v) for v in value]
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def reveal(value: Any, shown: str | None = None) -> Any:
+    """Strip secret markers: keep the values (``shown=None``) or replace them with ``shown``."""
+    if is_secret(value):
+        return reveal(value["value"]) if shown is None else shown
+    if isinstance(value, dict):
+        return {k: reveal(v, shown) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v, shown) for v in value]
+    return value
+
+
+def plain_strings(value: Any) -> Iterator[str]:
+    """Every string in ``value`` that is not under a secret marker."""
+    if is_secret(value):
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from plain_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from plain_strings(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# the mocks
+
+
+def _fake_id(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]
+
+
+class ProviderMocks(pulumi_mocks.Mocks):
+    """Stand-ins for what providers compute. Everything invented is recognisably fake."""
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None):
+        self.stack_outputs = dict(stack_outputs or {})
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        outputs = dict(args.inputs)
+        rid = f"mock-{args.name}"
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs.get("name") or args.name
+            if name not in self.stack_outputs:
+                raise RuntimeError(f"mock: no stack named {name!r} (known: {sorted(self.stack_outputs)})")
+            outputs = {"name": name, "outputs": dict(self.stack_outputs[name]), "secretOutputNames": []}
+            rid = name
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            length = int(args.inputs.get("length", 32))
+            raw = hashlib.sha256(f"mock-{args.name}".encode()).digest() * (length // 32 + 1)
+            outputs["base64"] = base64.b64encode(raw[:length]).decode()
+            outputs["hex"] = raw[:length].hex()
+        elif args.typ == "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared":
+            rid = str(uuid.UUID(_fake_id("tunnel", str(args.inputs.get("name")))))
+            outputs["accountTag"] = args.inputs.get("accountId")
+        elif args.typ.startswith("cloudflare:"):
+            rid = _fake_id(args.typ, args.name)
+        return rid, outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        if args.token == "cloudflare:index/getZone:getZone":
+            name = (args.args.get("filter") or {}).get("name", "")
+            return {"id": _fake_id("zone", name), "zoneId": _fake_id("zone", name), "name": name}, None
+        if args.token == "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
+            return {"token": f"mock-tunnel-token-{args.args.get('tunnelId')}"}, None
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, keeping what the plain one drops: parent, provider,
+    dependencies, protect and the raw inputs with secret markers."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = _normalize(rpc.deserialize_properties(request.object, keep_unknowns=False))
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=request.custom,
+                provider=request.provider,
+                protect=bool(request.protect),
+                dependencies=list(request.dependencies),
+                inputs=inputs,
+            )
+        )
+        return response
+
+    def ReadResource(self, request):  # noqa: N802
+        response = super().ReadResource(request)
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=True,
+                provider=request.provider,
+                protect=False,
+                dependencies=list(request.dependencies),
+                inputs=_normalize(rpc.deserialize_properties(request.properties)),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802
+        outputs = _normalize(rpc.deserialize_properties(request.outputs, keep_unknowns=False))
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.stack_outputs = dict(outputs or {})
+        else:
+            for r in self.registrations:
+                if r.urn == request.urn:
+                    r.outputs = dict(outputs or {})
+        return super().RegisterResourceOutputs(request)
+
+
+class _LogCapture(list):
+    def __init__(self) -> None:
+        super().__init__()
+        import logging
+
+        self.logger = logging.getLogger(f"homelab.mockrun.{id(self)}")
+        self.logger.propagate = False
+        self.logger.setLevel(logging.INFO)
+        capture = self
+
+        class _Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                capture.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+        self.logger.handlers = [_Handler()]
+
+
+def run(
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    secret_values: Mapping[str, str] | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    program: Callable[[], None] | None = None,
+    preview: bool = True,
+    registered: list[Registration] | None = None,
+) -> Plan:
+    """Run the program for ``stack`` under mocks and return what it registered.
+
+    ``config`` is a stack file's ``config:`` map (default: ``Pulumi.<stack>.yaml``);
+    ``secret_values`` replace the placeholders of secret keys (tests use them to trace a known
+    token); ``stack_outputs`` answers StackReferences by stack name. Exceptions the program
+    raises (a :class:`components.config.ConfigError` for bad input) propagate unchanged;
+    pass ``registered`` to see what was registered before the failure.
+    """
+    raw_config = read_stack_config(stack) if config is None else config
+    values, secret_keys = program_config(raw_config)
+    for key, value in (secret_values or {}).items():
+        values[key] = value
+        if key not in secret_keys:
+            secret_keys.append(key)
+
+    monitor = RecordingMonitor(ProviderMocks(stack_outputs))
+    if registered is not None:
+        monitor.registrations = registered
+    logs = _LogCapture()
+    pulumi_mocks.set_mocks(
+        monitor.mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=preview,
+        monitor=monitor,
+        logger=logs.logger,
+        organization="organization",
+    )
+    runtime_config.set_all_config(values, secret_keys)
+    os.environ.pop("PULUMI_CONFIG", None)
+
+    def body() -> None:
+        if program is not None:
+            program()
+        else:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    # set_mocks made (and finished) a root stack; start a fresh one exactly as `pulumi up` does
+    settings.ROOT.set(None)
+    _sync_await(run_in_stack(body))
+    return Plan(stack=stack, resources=monitor.registrations, outputs=monitor.stack_outputs, log=list(logs))
