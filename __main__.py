@@ -1,26 +1,67 @@
-"""homelab: the network stack of one cluster (the stack's), and its Cloudflare side.
+"""homelab: the network stack of the stack's cluster, and its Cloudflare side.
 
 Reads like DESIGN.md's diagram: Cilium first, everything else after it.
 """
 
 import pulumi
+import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as kubernetes
 
 from components import config
+from components.app_route import AppRoute
+from components.cert_manager import CertManager
 from components.cilium import Cilium
+from components.cloudflare_tunnel import CloudflareTunnel, zone_id
 from components.coredns import CoreDns
+from components.envoy_gateway import EnvoyGateway
+from components.external_dns import ExternalDns
+from components.promotion import StagingGate
 
 settings = config.load()  # refuses bad config before any resource exists
-cluster, release = settings.config.cluster, settings.config.release
+cluster, release, token = settings.config.cluster, settings.config.release, settings.cloudflare_api_token
 
-k8s = kubernetes.Provider(cluster.name, kubernetes.ProviderArgs(context=cluster.kube_context))
+gate = StagingGate("promotion-gate", settings.config)  # main: only what staging already runs
+k8s = kubernetes.Provider(cluster.name, kubernetes.ProviderArgs(context=gate.then(cluster.kube_context)))
+cf = cloudflare.Provider(f"cloudflare-{cluster.name}", cloudflare.ProviderArgs(api_token=gate.then(token)))
 on_cluster = pulumi.ResourceOptions(provider=k8s)
+zone = zone_id(cluster, cf)
 
 cilium = Cilium("cilium", cluster, release, opts=on_cluster)
 coredns = CoreDns("coredns", cluster, release, after=[cilium.release], opts=on_cluster)
+envoy = EnvoyGateway("envoy-gateway", cluster, release, after=[cilium.release], opts=on_cluster)
+certs = CertManager(
+    "cert-manager",
+    cluster,
+    release,
+    token,
+    after=[cilium.release],
+    certificate_after=[envoy.namespace],
+    opts=on_cluster,
+)
+dns = ExternalDns("external-dns", cluster, release, token, zone, after=[envoy.release], opts=on_cluster)
+tunnel = CloudflareTunnel(
+    "cloudflare-tunnel",
+    cluster,
+    release,
+    origin=envoy.external,
+    zone_id=zone,
+    cloudflare_provider=cf,
+    after=[envoy.namespace, *envoy.gateways],
+    opts=on_cluster,
+)
+apps = [
+    AppRoute(f"{app.namespace}-{app.name}", app, after=[envoy.release], opts=on_cluster) for app in settings.config.apps
+]
 
 pulumi.export("cluster", cluster.name)
 pulumi.export("kubeContext", cluster.kube_context)
 pulumi.export("lbPool", cilium.pool_name)
 pulumi.export("corednsIp", str(cluster.dns.coredns_ip))
-pulumi.export("release", config.release_settings(settings.config))
+pulumi.export(
+    "gateways",
+    {gw.name: {"address": gw.address, "dnsTarget": gw.dns_target} for gw in (envoy.external, envoy.internal)},
+)
+pulumi.export("tunnelId", tunnel.tunnel_id)
+pulumi.export("tunnelCname", tunnel.cname)
+pulumi.export("tunnelHostname", cluster.tunnel_hostname)
+pulumi.export("release", config.release_settings(settings.config))  # read by main's gate

@@ -244,10 +244,10 @@ class ProviderMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         if args.token == "cloudflare:index/getZone:getZone":
             name = (args.args.get("filter") or {}).get("name", "")
-            return {"id": _fake_id("zone", name), "zoneId": _fake_id("zone", name), "name": name}, None
+            return {"id": _fake_id("zone", name), "zoneId": _fake_id("zone", name), "name": name}, []
         if args.token == "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
-            return {"token": f"mock-tunnel-token-{args.args.get('tunnelId')}"}, None
-        return {}, None
+            return {"token": f"mock-tunnel-token-{args.args.get('tunnelId')}"}, []
+        return {}, []
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -324,6 +324,19 @@ class _LogCapture(list):
         self.logger.handlers = [_Handler()]
 
 
+def referenced_stack_outputs(stack: str, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Answers for the stack references ``stack`` makes: main's staging gate reads what staging
+    exports, so staging's own stack file is run first (as if staging were deployed as written)."""
+    promotion = config.get(f"{PROJECT}:promotion") or {}
+    if not isinstance(promotion, Mapping) or not promotion.get("requireStaging"):
+        return {}
+    ref = str(promotion.get("stagingStack") or f"organization/{PROJECT}/staging")
+    other = ref.rsplit("/", 1)[-1]
+    if other == stack or not stack_file(other).exists():
+        return {}
+    return {ref: run(other, stack_outputs={}).outputs}
+
+
 def run(
     stack: str,
     config: Mapping[str, Any] | None = None,
@@ -343,6 +356,8 @@ def run(
     pass ``registered`` to see what was registered before the failure.
     """
     raw_config = read_stack_config(stack) if config is None else config
+    if stack_outputs is None:
+        stack_outputs = referenced_stack_outputs(stack, raw_config)
     values, secret_keys = program_config(raw_config)
     for key, value in (secret_values or {}).items():
         values[key] = value

@@ -1,0 +1,228 @@
+"""Cloudflare Tunnel as code: the tunnel, its ingress rules, its DNS name and cloudflared.
+
+Nothing here is made by hand: the tunnel secret is generated once and kept (secret) in state,
+the token cloudflared runs with is read back from Cloudflare, and both the tunnel and its DNS
+record are protected, since recreating either cuts every public app off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+import pulumi_random as random
+from pulumi_kubernetes.apps.v1 import Deployment, DeploymentSpecArgs
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    ContainerArgs,
+    ContainerPortArgs,
+    EnvVarArgs,
+    EnvVarSourceArgs,
+    HTTPGetActionArgs,
+    PodSecurityContextArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    ProbeArgs,
+    ResourceRequirementsArgs,
+    SeccompProfileArgs,
+    Secret,
+    SecretKeySelectorArgs,
+    SecurityContextArgs,
+    TopologySpreadConstraintArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudgetSpecArgs
+
+from components import names
+from components.config import Cluster
+from components.config import Release as ReleaseSettings
+from components.envoy_gateway import GatewaySpec
+
+IMAGE = "docker.io/cloudflare/cloudflared"
+APP = "cloudflared"
+TOKEN_SECRET = "cloudflared-tunnel"
+TOKEN_KEY = "token"
+METRICS_PORT = 8080
+NOBODY = 65534
+SECRET_BYTES = 32  # Cloudflare requires at least 32 bytes
+
+
+def zone_id(cluster: Cluster, provider: cloudflare.Provider) -> pulumi.Output[str]:
+    """The zone's id: from config, or looked up by name."""
+    if cluster.cloudflare.zone_id:
+        return pulumi.Output.from_input(cluster.cloudflare.zone_id)
+    zone = cloudflare.get_zone_output(
+        filter={"name": cluster.cloudflare.zone, "match": "all"},
+        opts=pulumi.InvokeOutputOptions(provider=provider),
+    )
+    return zone.id
+
+
+def origin_url(origin: GatewaySpec) -> str:
+    return f"https://{origin.service_host}:443"
+
+
+def ingress_rules(
+    cluster: Cluster, origin: GatewaySpec
+) -> list[cloudflare.ZeroTrustTunnelCloudflaredConfigConfigIngressArgs]:
+    """Every name under the domain to envoy-external over HTTP/2 with TLS verified against the
+    gateway's certificate; anything else 404."""
+    return [
+        cloudflare.ZeroTrustTunnelCloudflaredConfigConfigIngressArgs(
+            hostname=f"*.{cluster.domain}",
+            service=origin_url(origin),
+            origin_request=cloudflare.ZeroTrustTunnelCloudflaredConfigConfigIngressOriginRequestArgs(
+                http2_origin=True,
+                origin_server_name=origin.dns_target,
+            ),
+        ),
+        cloudflare.ZeroTrustTunnelCloudflaredConfigConfigIngressArgs(service="http_status:404"),
+    ]
+
+
+def cname_target(tunnel_id: str) -> str:
+    return f"{tunnel_id}.cfargotunnel.com"
+
+
+def container_env() -> list[EnvVarArgs]:
+    return [
+        EnvVarArgs(
+            name="TUNNEL_TOKEN",
+            value_from=EnvVarSourceArgs(secret_key_ref=SecretKeySelectorArgs(name=TOKEN_SECRET, key=TOKEN_KEY)),
+        ),
+        EnvVarArgs(name="TUNNEL_TRANSPORT_PROTOCOL", value="quic"),
+        EnvVarArgs(name="TUNNEL_POST_QUANTUM", value="true"),
+        EnvVarArgs(name="NO_AUTOUPDATE", value="true"),
+        EnvVarArgs(name="TUNNEL_METRICS", value=f"0.0.0.0:{METRICS_PORT}"),
+    ]
+
+
+def deployment_spec(release: ReleaseSettings) -> DeploymentSpecArgs:
+    labels = {"app.kubernetes.io/name": APP}
+    res = release.cloudflared.resources
+    probe = ProbeArgs(http_get=HTTPGetActionArgs(path="/ready", port=METRICS_PORT), period_seconds=10)
+    return DeploymentSpecArgs(
+        replicas=release.cloudflared.replicas,
+        selector=LabelSelectorArgs(match_labels=labels),
+        template=PodTemplateSpecArgs(
+            metadata=ObjectMetaArgs(labels=labels),
+            spec=PodSpecArgs(
+                security_context=PodSecurityContextArgs(
+                    run_as_non_root=True,
+                    run_as_user=NOBODY,
+                    run_as_group=NOBODY,
+                    seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+                ),
+                # one replica per node: losing a node keeps the tunnel up
+                topology_spread_constraints=[
+                    TopologySpreadConstraintArgs(
+                        max_skew=1,
+                        topology_key="kubernetes.io/hostname",
+                        when_unsatisfiable="DoNotSchedule",
+                        label_selector=LabelSelectorArgs(match_labels=labels),
+                    )
+                ],
+                containers=[
+                    ContainerArgs(
+                        name=APP,
+                        image=f"{IMAGE}:{release.images.cloudflared}",
+                        args=["tunnel", "run"],
+                        env=container_env(),
+                        ports=[ContainerPortArgs(name="metrics", container_port=METRICS_PORT)],
+                        readiness_probe=probe,
+                        liveness_probe=probe,
+                        resources=ResourceRequirementsArgs(
+                            requests={"cpu": res.cpu_request, "memory": res.memory_request},
+                            limits={"memory": res.memory_limit},
+                        ),
+                        security_context=SecurityContextArgs(
+                            allow_privilege_escalation=False,
+                            read_only_root_filesystem=True,
+                            capabilities=CapabilitiesArgs(drop=["ALL"]),
+                        ),
+                    )
+                ],
+            ),
+        ),
+    )
+
+
+class CloudflareTunnel(pulumi.ComponentResource):
+    tunnel_id: pulumi.Output[str]
+    cname: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        release: ReleaseSettings,
+        origin: GatewaySpec,
+        zone_id: pulumi.Input[str],
+        cloudflare_provider: cloudflare.Provider,
+        after: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``origin``: the gateway the tunnel sends traffic to. ``after``: what cloudflared
+        needs in the cluster (the ``network`` namespace, the origin gateway)."""
+        super().__init__("homelab:cloudflare_tunnel:CloudflareTunnel", name, None, opts)
+        account = cluster.cloudflare.account_id
+        on_cloudflare = pulumi.ResourceOptions(parent=self, provider=cloudflare_provider)
+
+        secret = random.RandomBytes(f"{name}-secret", length=SECRET_BYTES, opts=pulumi.ResourceOptions(parent=self))
+        tunnel = cloudflare.ZeroTrustTunnelCloudflared(
+            f"{name}-tunnel",
+            account_id=account,
+            name=cluster.tunnel_name,
+            config_src="cloudflare",
+            tunnel_secret=pulumi.Output.secret(secret.base64),
+            opts=pulumi.ResourceOptions.merge(on_cloudflare, pulumi.ResourceOptions(protect=True)),
+        )
+        self.tunnel_id = tunnel.id
+        config = cloudflare.ZeroTrustTunnelCloudflaredConfig(
+            f"{name}-config",
+            account_id=account,
+            tunnel_id=tunnel.id,
+            config=cloudflare.ZeroTrustTunnelCloudflaredConfigConfigArgs(ingresses=ingress_rules(cluster, origin)),
+            opts=on_cloudflare,
+        )
+        self.cname = tunnel.id.apply(cname_target)
+        record = cloudflare.DnsRecord(
+            f"{name}-dns",
+            zone_id=zone_id,
+            name=cluster.tunnel_hostname,
+            type="CNAME",
+            content=self.cname,
+            proxied=True,
+            ttl=1,  # automatic; required for proxied records
+            comment=f"Cloudflare Tunnel {cluster.tunnel_name} (managed by Pulumi, homelab)",
+            opts=pulumi.ResourceOptions.merge(on_cloudflare, pulumi.ResourceOptions(protect=True)),
+        )
+        token = cloudflare.get_zero_trust_tunnel_cloudflared_token_output(
+            account_id=account,
+            tunnel_id=tunnel.id,
+            opts=pulumi.InvokeOutputOptions(provider=cloudflare_provider),
+        ).token
+
+        in_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(after))
+        token_secret = Secret(
+            f"{name}-token",
+            metadata=ObjectMetaArgs(name=TOKEN_SECRET, namespace=names.NETWORK_NAMESPACE),
+            type="Opaque",
+            string_data={TOKEN_KEY: pulumi.Output.secret(token)},
+            opts=in_cluster,
+        )
+        labels = {"app.kubernetes.io/name": APP}
+        self.deployment = Deployment(
+            f"{name}-cloudflared",
+            metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
+            spec=deployment_spec(release),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[token_secret, config, record, *after]),
+        )
+        self.pdb = PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
+            spec=PodDisruptionBudgetSpecArgs(min_available=1, selector=LabelSelectorArgs(match_labels=labels)),
+            opts=in_cluster,
+        )
+        self.register_outputs({"tunnelId": self.tunnel_id, "cname": self.cname, "hostname": cluster.tunnel_hostname})

@@ -1,0 +1,85 @@
+"""external-dns: public Cloudflare records for the routes on envoy-external, proxied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+from pulumi_kubernetes.core.v1 import Secret
+from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+from components import names
+from components.config import Cluster
+from components.config import Release as ReleaseSettings
+
+CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
+#: Release and app name; the seed's troubleshooting selects pods by this label.
+APP_NAME = "external-dns-cloudflare"
+TOKEN_SECRET = "external-dns-cloudflare"
+TOKEN_KEY = "api-token"
+TXT_PREFIX = "k8s."
+
+
+def helm_values(cluster: Cluster, zone_id: str) -> dict[str, Any]:
+    return {
+        "nameOverride": APP_NAME,
+        "fullnameOverride": APP_NAME,
+        "provider": {"name": "cloudflare"},
+        "env": [
+            {"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": TOKEN_SECRET, "key": TOKEN_KEY}}},
+        ],
+        "sources": ["gateway-httproute"],
+        # sync deletes records whose routes are gone; the owner id keeps it to this cluster's records
+        "policy": "sync",
+        "txtOwnerId": cluster.external_dns.owner_id,
+        "txtPrefix": TXT_PREFIX,
+        "domainFilters": [cluster.domain],
+        # the same constant the Gateways' target annotations are written with
+        "annotationPrefix": names.EXTERNAL_DNS_ANNOTATION_PREFIX,
+        "triggerLoopOnEvent": True,
+        "extraArgs": [
+            f"--gateway-name={names.EXTERNAL_GATEWAY}",
+            "--cloudflare-proxied",
+            f"--zone-id-filter={zone_id}",
+        ],
+    }
+
+
+class ExternalDns(pulumi.ComponentResource):
+    release: Release
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        release: ReleaseSettings,
+        api_token: pulumi.Input[str],
+        zone_id: pulumi.Input[str],
+        after: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``after``: the Envoy Gateway chart (the Gateway API CRDs external-dns watches)."""
+        super().__init__("homelab:external_dns:ExternalDns", name, None, opts)
+        token = Secret(
+            f"{name}-cloudflare-token",
+            metadata=ObjectMetaArgs(name=TOKEN_SECRET, namespace=names.NETWORK_NAMESPACE),
+            type="Opaque",
+            string_data={TOKEN_KEY: pulumi.Output.secret(api_token)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+        self.release = Release(
+            f"{name}-release",
+            ReleaseArgs(
+                name=APP_NAME,
+                chart="external-dns",
+                version=release.charts.external_dns,
+                namespace=names.NETWORK_NAMESPACE,
+                repository_opts=RepositoryOptsArgs(repo=CHART_REPO),
+                values=pulumi.Output.from_input(zone_id).apply(lambda zid: helm_values(cluster, zid)),
+                max_history=5,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[token, *after]),
+        )
+        self.register_outputs({"ownerId": cluster.external_dns.owner_id, "domain": cluster.domain})

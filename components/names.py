@@ -1,0 +1,34 @@
+"""Names other objects refer to. Each is written once here, so a reference can't drift.
+
+The seed names these objects; nothing that points at them may be auto-named.
+"""
+
+from __future__ import annotations
+
+#: Namespace of the gateways, external-dns, cloudflared and the wildcard certificate.
+NETWORK_NAMESPACE = "network"
+
+GATEWAY_CLASS = "envoy"
+#: The EnvoyProxy the GatewayClass points at, and the name of both traffic policies.
+ENVOY_PROXY = "envoy"
+EXTERNAL_GATEWAY = "envoy-external"
+INTERNAL_GATEWAY = "envoy-internal"
+HTTPS_LISTENER = "https"
+HTTP_LISTENER = "http"
+
+#: Secret the Certificate writes and both HTTPS listeners read.
+WILDCARD_TLS_SECRET = "wildcard-tls"
+
+#: external-dns annotation prefix. Chart 1.21 (app 0.21) reads `external-dns.alpha.kubernetes.io/`;
+#: app 0.22 changed the default, and with `policy: sync` a silent change deletes live records.
+#: The Gateways' target annotations and external-dns's `--annotation-prefix` both use this.
+EXTERNAL_DNS_ANNOTATION_PREFIX = "external-dns.alpha.kubernetes.io/"
+EXTERNAL_DNS_TARGET_ANNOTATION = EXTERNAL_DNS_ANNOTATION_PREFIX + "target"
+
+#: Cilium LB-IPAM: the Service of a Gateway asks for its fixed IP with this annotation.
+LB_IPS_ANNOTATION = "lbipam.cilium.io/ips"
+
+
+def service_fqdn(name: str, namespace: str) -> str:
+    """In-cluster DNS name of a Service (GatewayNamespace mode names it after its Gateway)."""
+    return f"{name}.{namespace}.svc.cluster.local"

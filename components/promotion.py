@@ -1,0 +1,76 @@
+"""The staging gate: main only runs chart versions and image tags staging already runs.
+
+Staging exports its release settings (stack output ``release``). With
+``homelab:promotion.requireStaging`` on (main's default), main reads them through a
+StackReference and compares every chart version and image tag. Both providers take an input
+from the gate, so when it fails no Kubernetes or Cloudflare resource is created or changed.
+With the gate off, or on staging itself, no stack reference is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import pulumi
+from pulumi.runtime.settings import get_stack
+
+from components.config import StackConfig, release_settings
+
+RELEASE_OUTPUT = "release"
+VERSIONED = ("charts", "images")
+
+T = TypeVar("T")
+
+
+class PromotionGateError(Exception):
+    """Main asked for versions staging has not run."""
+
+
+def unrun_versions(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None) -> list[str]:
+    """One line per chart version or image tag main wants and staging does not run."""
+    if not staging:
+        return [f"staging exports no `{RELEASE_OUTPUT}`: run `pulumi up --stack staging` with this program first"]
+    problems = []
+    for section in VERSIONED:
+        theirs = staging.get(section) or {}
+        for key, version in (wanted.get(section) or {}).items():
+            if theirs.get(key) != version:
+                runs = theirs.get(key, "nothing")
+                problems.append(f"homelab:release.{section}.{key}: main asks for {version}, staging runs {runs}")
+    return problems
+
+
+def check(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None) -> bool:
+    problems = unrun_versions(wanted, staging)
+    if problems:
+        raise PromotionGateError(
+            "promotion gate: staging has not run what main asks for:\n  - "
+            + "\n  - ".join(problems)
+            + "\npromote what staging runs (make promote FROM=staging TO=main) or `pulumi up --stack staging` first"
+        )
+    return True
+
+
+class StagingGate(pulumi.ComponentResource):
+    """Holds back everything on main until staging has run the same release."""
+
+    passed: pulumi.Output[bool]
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:promotion:StagingGate", name, None, opts)
+        staging_stack = config.promotion.staging_stack
+        self.enabled = config.promotion.require_staging and get_stack() != staging_stack.rsplit("/", 1)[-1]
+        if self.enabled:
+            ref = pulumi.StackReference(
+                f"{name}-staging", stack_name=staging_stack, opts=pulumi.ResourceOptions(parent=self)
+            )
+            wanted = release_settings(config)
+            self.passed = ref.get_output(RELEASE_OUTPUT).apply(lambda staging: check(wanted, staging))
+        else:
+            self.passed = pulumi.Output.from_input(True)
+        self.register_outputs({"enabled": self.enabled, "stagingStack": staging_stack if self.enabled else None})
+
+    def then(self, value: pulumi.Input[T]) -> pulumi.Output[T]:
+        """``value``, available only once the gate has passed (keeps secrets secret)."""
+        return pulumi.Output.all(self.passed, value).apply(lambda pair: pair[1])
