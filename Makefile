@@ -1,6 +1,8 @@
 # The two commands a newcomer needs (README): `make plan STACK=main` and `make test`.
 # Each sets up .venv from uv.lock first.
 STACK ?= main
+FROM ?= staging
+TO ?= main
 PY := .venv/bin/python
 
 .PHONY: setup plan test lint promote bench clean
@@ -13,6 +15,9 @@ plan: setup
 
 test: setup
 	@$(PY) -m pytest -q
+
+promote: setup
+	@$(PY) -m tools.promote --from $(FROM) --to $(TO) $(if $(APPLY),--apply,)
 
 lint: setup
 	@.venv/bin/ruff check .

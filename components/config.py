@@ -40,6 +40,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -130,14 +131,15 @@ class ApiServer(Model):
     host: str
     port: int = Field(default=6443, ge=1, le=65535)
 
-    @model_validator(mode="after")
-    def _host(self) -> ApiServer:
+    @field_validator("host")
+    @classmethod
+    def _host(cls, host: str) -> str:
         try:
-            ipaddress.ip_address(self.host)
+            ipaddress.ip_address(host)
         except ValueError:
-            if not is_dns_name(self.host):
-                raise ValueError(f"host {self.host!r} is neither an IP address nor a DNS name") from None
-        return self
+            if not is_dns_name(host):
+                raise ValueError(f"{host!r} is neither an IP address nor a DNS name") from None
+        return host
 
 
 class Network(Model):
@@ -209,12 +211,13 @@ class Certificates(Model):
     email: str
     issuer: Literal["letsencrypt-prod", "letsencrypt-staging"] = "letsencrypt-prod"
 
-    @model_validator(mode="after")
-    def _email(self) -> Certificates:
-        match = _EMAIL.match(self.email)
+    @field_validator("email")
+    @classmethod
+    def _email(cls, email: str) -> str:
+        match = _EMAIL.match(email)
         if not match or not is_dns_name(match["domain"].lower()):
-            raise ValueError(f"email {self.email!r} is not an email address")
-        return self
+            raise ValueError(f"{email!r} is not an email address")
+        return email
 
 
 class ExternalDns(Model):
@@ -231,12 +234,12 @@ class Cloudflare(Model):
     #: The tunnel's CNAME; defaults to ``external.<domain>``.
     tunnel_hostname: str | None = None
 
-    @model_validator(mode="after")
-    def _ids(self) -> Cloudflare:
-        _check(_CF_ID, "a Cloudflare id (32 hex digits)", self.account_id)
-        if self.zone_id is not None:
-            _check(_CF_ID, "a Cloudflare id (32 hex digits)", self.zone_id)
-        return self
+    @field_validator("account_id", "zone_id")
+    @classmethod
+    def _ids(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check(_CF_ID, "a Cloudflare id (32 hex digits)", value)
+        return value
 
 
 class Cluster(Model):

@@ -11,6 +11,7 @@ defaults and CEL rules, Cloudflare's API answers). Mocked provider answers are m
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -21,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -275,6 +276,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
                 dependencies=list(request.dependencies),
                 inputs=inputs,
+                outputs={"id": response.id, **_normalize(rpc.deserialize_properties(response.object))}
+                if request.custom
+                else {},
             )
         )
         return response
@@ -322,6 +326,26 @@ class _LogCapture(list):
                 capture.append(f"{record.levelname.lower()}: {record.getMessage()}")
 
         self.logger.handlers = [_Handler()]
+
+
+def _drop_leftovers() -> None:
+    """A failed run leaves registrations and outputs pending; cancel them so the next run in
+    this process starts clean (tests run the program many times)."""
+    loop = asyncio.get_event_loop()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    cast(Any, settings.SETTINGS).outputs.clear()  # pending Output tasks of the failed run
+
+
+def _quiet_failed_outputs(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A program that raises (bad config, the staging gate) leaves Outputs whose error nobody
+    awaits; the error already reached the caller, so don't print it again at exit."""
+    if str(context.get("message", "")).endswith("exception was never retrieved"):
+        return
+    loop.default_exception_handler(context)
 
 
 def referenced_stack_outputs(stack: str, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -388,5 +412,9 @@ def run(
 
     # set_mocks made (and finished) a root stack; start a fresh one exactly as `pulumi up` does
     settings.ROOT.set(None)
-    _sync_await(run_in_stack(body))
+    asyncio.get_event_loop().set_exception_handler(_quiet_failed_outputs)
+    try:
+        _sync_await(run_in_stack(body))
+    finally:
+        _drop_leftovers()
     return Plan(stack=stack, resources=monitor.registrations, outputs=monitor.stack_outputs, log=list(logs))

@@ -1,0 +1,113 @@
+"""App routes: the seed's three exposure patterns, and the routes refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError
+from tests.conftest import RunProgram, stack_config
+from tools.mockrun import Plan
+
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+
+
+def app(**over: Any) -> dict[str, Any]:
+    base = {
+        "name": "whoami",
+        "namespace": "default",
+        "hostnames": ["whoami.example.com"],
+        "service": "whoami",
+        "port": 80,
+        "exposure": "external",
+    }
+    return {**base, **over}
+
+
+def with_apps(*apps: dict[str, Any]) -> dict[str, Any]:
+    cfg = stack_config("main")
+    cfg["homelab:apps"] = list(apps)
+    return cfg
+
+
+def parents(route: dict[str, Any]) -> list[str]:
+    return [ref["name"] for ref in route["spec"]["parentRefs"]]
+
+
+def test_seed_examples_on_main(plans: dict[str, Plan]) -> None:
+    grafana = plans["main"].k8s_object("HTTPRoute", "grafana")
+    assert grafana["metadata"]["namespace"] == "observability"
+    assert grafana["spec"]["hostnames"] == ["grafana.example.com"]
+    assert grafana["spec"]["parentRefs"] == [{"name": "envoy-internal", "namespace": "network", "sectionName": "https"}]
+    assert grafana["spec"]["rules"] == [{"backendRefs": [{"name": "grafana-service", "port": 3000}]}]
+    home = plans["main"].k8s_object("HTTPRoute", "home-assistant")
+    assert home["spec"]["hostnames"] == ["home.example.com"]
+    assert home["spec"]["rules"] == [{"backendRefs": [{"name": "home-assistant", "port": 8123}]}]
+    assert parents(home) == ["envoy-internal"]
+
+
+@pytest.mark.parametrize(
+    ("exposure", "expected"),
+    [
+        ("external", ["envoy-external"]),
+        ("internal", ["envoy-internal"]),
+        ("dual", ["envoy-external", "envoy-internal"]),
+    ],
+)
+def test_exposure_patterns(exposure: str, expected: list[str], run_program: RunProgram) -> None:
+    plan = run_program("main", with_apps(app(exposure=exposure)))
+    route = plan.k8s_object("HTTPRoute", "whoami")
+    assert parents(route) == expected
+    assert {ref["sectionName"] for ref in route["spec"]["parentRefs"]} == {"https"}
+    # public DNS comes from external-dns watching envoy-external, never from the route itself
+    assert "annotations" not in route["metadata"]
+
+
+def test_routes_wait_for_the_chart(plans: dict[str, Plan]) -> None:
+    plan = plans["main"]
+    chart = plan.get("kubernetes:helm.sh/v3:Release", "envoy-gateway-release")
+    routes = [r for r in plan.of_type(ROUTE) if r.k8s_object["metadata"]["name"] != "https-redirect"]
+    assert len(routes) == 2
+    for route in routes:
+        assert chart.urn in route.dependencies
+
+
+def test_staging_has_no_apps(plans: dict[str, Plan]) -> None:
+    assert plans["staging"].of_type("homelab:app_route:AppRoute") == []
+
+
+REFUSED = [
+    (
+        "hostname outside domain",
+        [app(hostnames=["whoami.example.org"])],
+        "homelab:apps[0].hostnames[0]",
+        "'whoami.example.org' is not a name under the domain 'example.com'",
+    ),
+    (
+        "bare domain is not under it",
+        [app(hostnames=["example.com"])],
+        "homelab:apps[0].hostnames[0]",
+        "not a name under",
+    ),
+    ("unknown exposure", [app(exposure="public")], "homelab:apps[0].exposure", "'public'"),
+    ("port zero", [app(port=0)], "homelab:apps[0].port", "greater than or equal to 1"),
+    ("port too big", [app(port=65536)], "homelab:apps[0].port", "less than or equal to 65535"),
+    (
+        "hostname claimed twice",
+        [app(), app(name="other", hostnames=["whoami.example.com"])],
+        "homelab:apps[1].hostnames[0]",
+        "already claimed by homelab:apps[0].hostnames[0]",
+    ),
+    ("no hostname", [app(hostnames=[])], "homelab:apps[0].hostnames", "at least 1"),
+]
+
+
+@pytest.mark.parametrize(("apps", "key", "reason"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
+def test_refused_routes(apps: list[dict[str, Any]], key: str, reason: str, run_program: RunProgram) -> None:
+    registered: list[Any] = []
+    with pytest.raises(ConfigError) as err:
+        run_program("main", with_apps(*apps), registered=registered)
+    line = next((ln for ln in str(err.value).splitlines() if key in ln), "")
+    assert reason in line, str(err.value)
+    assert registered == []

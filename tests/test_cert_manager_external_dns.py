@@ -1,0 +1,225 @@
+"""cert-manager (issuers, wildcard certificate) and external-dns (public records from routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError
+from tests.conftest import STACKS, RunProgram, stack_config
+from tools import mockrun
+from tools.mockrun import Plan
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+DOMAIN = {"main": "example.com", "staging": "staging.example.com"}
+TOKEN = "cf-api-token-SENTINEL-7f3a9c"
+
+
+def values(plan: Plan, release: str) -> dict[str, Any]:
+    return plan.get(RELEASE, release).plain_inputs["values"]
+
+
+# --- cert-manager -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cert_manager_chart(plans: dict[str, Plan], stack: str) -> None:
+    inputs = plans[stack].get(RELEASE, "cert-manager-release").plain_inputs
+    assert (inputs["chart"], inputs["version"], inputs["namespace"]) == ("cert-manager", "v1.21.1", "cert-manager")
+    assert inputs["repositoryOpts"] == {"repo": "https://charts.jetstack.io"}
+    v = inputs["values"]
+    assert v["crds"]["enabled"] is True
+    assert v["dns01RecursiveNameservers"] == "https://1.1.1.1:443/dns-query,https://1.0.0.1:443/dns-query"
+    assert v["dns01RecursiveNameserversOnly"] is True
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize(
+    ("issuer", "server"),
+    [
+        ("letsencrypt-prod", "https://acme-v02.api.letsencrypt.org/directory"),
+        ("letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"),
+    ],
+)
+def test_cluster_issuers(plans: dict[str, Plan], stack: str, issuer: str, server: str) -> None:
+    acme = plans[stack].k8s_object("ClusterIssuer", issuer)["spec"]["acme"]
+    assert acme["server"] == server
+    assert acme["email"] == "admin@example.com"
+    (solver,) = acme["solvers"]
+    assert solver["selector"] == {"dnsZones": ["example.com"]}
+    assert solver["dns01"] == {
+        "cloudflare": {"apiTokenSecretRef": {"name": "cloudflare-api-token", "key": "api-token"}}
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_token_secret_for_the_issuers(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    secret = plan.get("kubernetes:core/v1:Secret", "cert-manager-cloudflare-token")
+    assert secret.k8s_object["metadata"] == {"name": "cloudflare-api-token", "namespace": "cert-manager"}
+    assert mockrun.is_secret(secret.inputs["stringData"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_wildcard_certificate(plans: dict[str, Plan], stack: str) -> None:
+    cert = plans[stack].k8s_object("Certificate", "wildcard-tls")
+    assert cert["metadata"]["namespace"] == "network"
+    spec = cert["spec"]
+    assert spec["secretName"] == "wildcard-tls"
+    assert spec["dnsNames"] == [DOMAIN[stack], f"*.{DOMAIN[stack]}"]
+    assert spec["privateKey"]["algorithm"] == "ECDSA"
+    assert spec["issuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "letsencrypt-prod"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_gateways_use_the_certificates_secret(plans: dict[str, Plan], stack: str) -> None:
+    secret = plans[stack].k8s_object("Certificate", "wildcard-tls")["spec"]["secretName"]
+    for name in ("envoy-external", "envoy-internal"):
+        listeners = plans[stack].k8s_object("Gateway", name)["spec"]["listeners"]
+        https = next(listener for listener in listeners if listener["name"] == "https")
+        assert https["tls"]["certificateRefs"] == [{"kind": "Secret", "name": secret}]
+
+
+def test_issuer_chosen_in_config(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cfg["homelab:cluster"]["certificates"]["issuer"] = "letsencrypt-staging"
+    cert = run_program("staging", cfg).k8s_object("Certificate", "wildcard-tls")
+    assert cert["spec"]["issuerRef"]["name"] == "letsencrypt-staging"
+
+
+def test_stacks_never_ask_prod_for_the_same_names(plans: dict[str, Plan]) -> None:
+    """Let's Encrypt allows 5 certificates per identical set of names a week."""
+    prod = [
+        frozenset(cert["spec"]["dnsNames"])
+        for stack in STACKS
+        if (cert := plans[stack].k8s_object("Certificate", "wildcard-tls"))["spec"]["issuerRef"]["name"]
+        == "letsencrypt-prod"
+    ]
+    assert len(prod) == len(set(prod))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cert_manager_ordering(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    chart = plan.get(RELEASE, "cert-manager-release")
+    assert plan.get(RELEASE, "cilium-release").urn in chart.dependencies
+    custom = [r for r in plan.resources if r.type.startswith("kubernetes:cert-manager.io/")]
+    assert len(custom) == 3
+    for res in custom:
+        assert chart.urn in res.dependencies, res.name
+    cert = plan.get("kubernetes:cert-manager.io/v1:Certificate")
+    assert plan.get("kubernetes:core/v1:Namespace", "envoy-gateway-namespace").urn in cert.dependencies
+
+
+# --- external-dns -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_external_dns_values(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    inputs = plan.get(RELEASE, "external-dns-release").plain_inputs
+    assert (inputs["chart"], inputs["version"], inputs["namespace"]) == ("external-dns", "1.21.1", "network")
+    v = inputs["values"]
+    assert v["provider"] == {"name": "cloudflare"}
+    assert v["sources"] == ["gateway-httproute"]
+    assert v["policy"] == "sync"
+    assert v["txtPrefix"] == "k8s."
+    assert v["domainFilters"] == [DOMAIN[stack]]
+    assert v["annotationPrefix"] == "external-dns.alpha.kubernetes.io/"
+    assert "--gateway-name=envoy-external" in v["extraArgs"]
+    assert "--cloudflare-proxied" in v["extraArgs"]
+    zone_filters = [a for a in v["extraArgs"] if a.startswith("--zone-id-filter=")]
+    assert zone_filters == [
+        f"--zone-id-filter={plan.get('cloudflare:index/dnsRecord:DnsRecord').plain_inputs['zoneId']}"
+    ]
+    assert v["env"] == [
+        {"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "external-dns-cloudflare", "key": "api-token"}}}
+    ]
+    secret = plan.get("kubernetes:core/v1:Secret", "external-dns-cloudflare-token")
+    assert secret.k8s_object["metadata"] == {"name": "external-dns-cloudflare", "namespace": "network"}
+    assert mockrun.is_secret(secret.inputs["stringData"])
+
+
+def test_owner_ids() -> None:
+    main = stack_config("main")["homelab:cluster"]["externalDns"]["ownerId"]
+    staging = stack_config("staging")["homelab:cluster"]["externalDns"]["ownerId"]
+    assert main == "homelab"  # exactly as the seed: the live records carry it
+    assert staging != main
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_owner_id_reaches_the_chart(plans: dict[str, Plan], stack: str) -> None:
+    expected = stack_config(stack)["homelab:cluster"]["externalDns"]["ownerId"]
+    assert values(plans[stack], "external-dns-release")["txtOwnerId"] == expected
+
+
+def test_zone_id_from_config_skips_the_lookup(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cfg["homelab:cluster"]["cloudflare"]["zoneId"] = "f" * 32
+    plan = run_program("staging", cfg)
+    assert f"--zone-id-filter={'f' * 32}" in values(plan, "external-dns-release")["extraArgs"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_external_dns_waits_for_the_gateway_chart(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    assert plan.get(RELEASE, "envoy-gateway-release").urn in plan.get(RELEASE, "external-dns-release").dependencies
+
+
+# --- the API token ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_api_token_never_in_plain_text(stack: str, run_program: RunProgram, tmp_path: Any) -> None:
+    plan = run_program(stack, secret_values={"homelab:cloudflareApiToken": TOKEN})
+    places = 0
+    for res in plan.resources:
+        for text in (*mockrun.plain_strings(res.inputs), *mockrun.plain_strings(res.outputs)):
+            assert TOKEN not in text, f"{res.type} {res.name} holds the token in plain text"
+        places += TOKEN in str(mockrun.reveal(res.inputs))
+    for text in mockrun.plain_strings(plan.outputs):
+        assert TOKEN not in text
+    assert not any(TOKEN in line for line in plan.log)
+    assert places >= 3  # provider, cert-manager Secret, external-dns Secret: secret, but there
+    from tools import plan as plan_cmd
+
+    for content in plan_cmd.rendered_files(plan).values():
+        assert TOKEN not in content
+
+
+BAD = [
+    ("invalid email", "homelab:cluster.certificates.email", "admin@", "homelab:cluster.certificates.email"),
+    ("domain not a dns name", "homelab:cluster.domain", "example_com", "homelab:cluster.domain"),
+    ("domain outside zone", "homelab:cluster.domain", "example.org", "homelab:cluster.domain"),
+    ("zone not a dns name", "homelab:cluster.cloudflare.zone", "example..com", "homelab:cluster.cloudflare.zone"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "key"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_refused(path: str, value: str, key: str, run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    top, *rest = path.split(".")
+    node = cfg[top]
+    for part in rest[:-1]:
+        node = node[part]
+    node[rest[-1]] = value
+    with pytest.raises(ConfigError) as err:
+        run_program("staging", cfg)
+    line = next((ln for ln in str(err.value).splitlines() if key + ":" in ln), "")
+    assert value in line, str(err.value)
+
+
+def test_missing_token_refused(run_program: RunProgram) -> None:
+    with pytest.raises(ConfigError, match=r"homelab:cloudflareApiToken: required secret is missing; set it with"):
+        run_program("staging", secret_values={"homelab:cloudflareApiToken": ""})
+
+
+def test_plain_token_refused_without_echoing_it(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cfg["homelab:cloudflareApiToken"] = TOKEN  # plain, not `secure:`
+    with pytest.raises(ConfigError) as err:
+        mockrun.run("staging", cfg)
+    assert "homelab:cloudflareApiToken: is set in plain text" in str(err.value)
+    assert "--secret" in str(err.value)
+    assert TOKEN not in str(err.value)

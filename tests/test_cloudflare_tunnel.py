@@ -1,0 +1,216 @@
+"""Cloudflare Tunnel: tunnel, ingress rules, DNS record, token Secret and cloudflared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import STACKS, RunProgram, stack_config
+from tools import mockrun
+from tools.mockrun import Plan, Registration
+
+TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared"
+CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig"
+RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+RANDOM = "random:index/randomBytes:RandomBytes"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+DOMAIN = {"main": "example.com", "staging": "staging.example.com"}
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+
+
+def container(plan: Plan) -> dict[str, Any]:
+    (c,) = plan.k8s_object("Deployment", "cloudflared")["spec"]["template"]["spec"]["containers"]
+    return c
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_explicit_cloudflare_provider_with_secret_token(plans: dict[str, Plan], stack: str) -> None:
+    (provider,) = plans[stack].of_type("pulumi:providers:cloudflare")
+    assert mockrun.is_secret(provider.inputs["apiToken"])
+    for res in plans[stack].resources:
+        if res.type.startswith("cloudflare:"):
+            assert res.provider.startswith(provider.urn + "::"), res.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tunnel(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    tunnel = plan.get(TUNNEL)
+    assert tunnel.plain_inputs["accountId"] == ACCOUNT
+    assert tunnel.plain_inputs["name"] == f"homelab-{stack}"
+    assert tunnel.plain_inputs["configSrc"] == "cloudflare"
+    assert mockrun.is_secret(tunnel.inputs["tunnelSecret"])
+    assert tunnel.protect
+    secret = plan.get(RANDOM)
+    assert secret.plain_inputs["length"] >= 32
+    assert tunnel.inputs["tunnelSecret"]["value"] == secret.outputs["base64"]  # generated once, kept in state
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_ingress_rules(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    config = plan.get(CONFIG).plain_inputs
+    assert config["tunnelId"] == plan.outputs["tunnelId"]
+    assert config["config"]["ingresses"] == [
+        {
+            "hostname": f"*.{DOMAIN[stack]}",
+            "service": "https://envoy-external.network.svc.cluster.local:443",
+            "originRequest": {"http2Origin": True, "originServerName": f"external.{DOMAIN[stack]}"},
+        },
+        {"service": "http_status:404"},
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_origin_is_derived_from_the_gateway(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    gateway = plan.k8s_object("Gateway", "envoy-external")
+    service = plan.get(CONFIG).plain_inputs["config"]["ingresses"][0]["service"]
+    meta = gateway["metadata"]
+    assert service == f"https://{meta['name']}.{meta['namespace']}.svc.cluster.local:443"
+    origin_name = plan.get(CONFIG).plain_inputs["config"]["ingresses"][0]["originRequest"]["originServerName"]
+    assert origin_name == meta["annotations"]["external-dns.alpha.kubernetes.io/target"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_dns_record(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    record = plan.get(RECORD)
+    tunnel_id = plan.outputs["tunnelId"]
+    assert record.plain_inputs == {
+        "zoneId": record.plain_inputs["zoneId"],
+        "name": f"external.{DOMAIN[stack]}",
+        "type": "CNAME",
+        "content": f"{tunnel_id}.cfargotunnel.com",
+        "proxied": True,
+        "ttl": 1,
+        "comment": record.plain_inputs["comment"],
+    }
+    assert record.protect
+
+
+def test_zone_looked_up_by_name(plans: dict[str, Plan]) -> None:
+    # the mock answers getZone with an id derived from the name it was asked for
+    expected = mockrun._fake_id("zone", "example.com")
+    assert plans["main"].get(RECORD).plain_inputs["zoneId"] == expected
+
+
+def test_tunnel_dns_names_differ_in_a_shared_zone(plans: dict[str, Plan]) -> None:
+    main, staging = (stack_config(s)["homelab:cluster"] for s in STACKS)
+    assert main["cloudflare"]["zone"] == staging["cloudflare"]["zone"]  # the case this guards
+    names = {plans[s].get(RECORD).plain_inputs["name"] for s in STACKS}
+    assert len(names) == 2
+    assert {plans[s].get(TUNNEL).plain_inputs["name"] for s in STACKS} == {"homelab-main", "homelab-staging"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_token_secret(plans: dict[str, Plan], stack: str) -> None:
+    secret = plans[stack].get("kubernetes:core/v1:Secret", "cloudflare-tunnel-token")
+    assert secret.k8s_object["metadata"] == {"name": "cloudflared-tunnel", "namespace": "network"}
+    assert mockrun.is_secret(secret.inputs["stringData"])
+    assert mockrun.reveal(secret.inputs["stringData"]) == {
+        "token": f"mock-tunnel-token-{plans[stack].outputs['tunnelId']}"
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cloudflared_deployment(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    deployment = plan.k8s_object("Deployment", "cloudflared")
+    assert deployment["metadata"]["namespace"] == "network"
+    spec = deployment["spec"]
+    assert spec["replicas"] == 2
+    pod = spec["template"]["spec"]
+    (spread,) = pod["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "kubernetes.io/hostname"
+    assert spread["maxSkew"] == 1
+    assert (
+        spread["labelSelector"]["matchLabels"]
+        == spec["selector"]["matchLabels"]
+        == {"app.kubernetes.io/name": "cloudflared"}
+    )
+    c = container(plan)
+    assert c["image"] == "docker.io/cloudflare/cloudflared:2026.8.2"
+    assert c["args"] == ["tunnel", "run"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["TUNNEL_TOKEN"]["valueFrom"] == {"secretKeyRef": {"name": "cloudflared-tunnel", "key": "token"}}
+    assert env["TUNNEL_TRANSPORT_PROTOCOL"]["value"] == "quic"
+    assert env["TUNNEL_POST_QUANTUM"]["value"] == "true"
+    assert env["NO_AUTOUPDATE"]["value"] == "true"
+    assert env["TUNNEL_METRICS"]["value"] == "0.0.0.0:8080"
+    assert c["ports"] == [{"name": "metrics", "containerPort": 8080}]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert c[probe]["httpGet"] == {"path": "/ready", "port": 8080}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 65534
+    sc = c["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert c["resources"] == {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pod_disruption_budget(plans: dict[str, Plan], stack: str) -> None:
+    pdb = plans[stack].k8s_object("PodDisruptionBudget", "cloudflared")
+    assert pdb["metadata"]["namespace"] == "network"
+    assert pdb["spec"] == {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "cloudflared"}}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cloudflared_waits_for_what_it_needs(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    deployment: Registration = plan.get(DEPLOYMENT, "cloudflare-tunnel-cloudflared")
+    needs = [
+        plan.get("kubernetes:core/v1:Secret", "cloudflare-tunnel-token"),
+        plan.get(CONFIG),
+        plan.get(RECORD),
+        plan.get("kubernetes:core/v1:Namespace", "envoy-gateway-namespace"),
+        plan.get("kubernetes:gateway.networking.k8s.io/v1:Gateway", "envoy-gateway-external"),
+    ]
+    for need in needs:
+        assert need.urn in deployment.dependencies, need.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_exports(plans: dict[str, Plan], stack: str) -> None:
+    out = plans[stack].outputs
+    assert out["tunnelCname"] == f"{out['tunnelId']}.cfargotunnel.com"
+    assert out["tunnelHostname"] == f"external.{DOMAIN[stack]}"
+
+
+def test_tunnel_hostname_from_config(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cfg["homelab:cluster"]["cloudflare"]["tunnelHostname"] = "tunnel-staging.example.com"
+    plan = run_program("staging", cfg)
+    assert plan.get(RECORD).plain_inputs["name"] == "tunnel-staging.example.com"
+    annotations = plan.k8s_object("Gateway", "envoy-external")["metadata"]["annotations"]
+    assert annotations["external-dns.alpha.kubernetes.io/target"] == "tunnel-staging.example.com"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tunnel_secret_and_token_never_in_plain_text(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    tunnel_secret = plan.get(RANDOM).outputs["base64"]
+    token = f"mock-tunnel-token-{plan.outputs['tunnelId']}"
+    for res in plan.resources:
+        if res.type == RANDOM:
+            continue  # the generator itself (its provider marks the output secret)
+        for text in mockrun.plain_strings(res.inputs):
+            assert tunnel_secret not in text and token not in text, f"{res.type} {res.name}"
+    assert not any(tunnel_secret in s or token in s for s in mockrun.plain_strings(plan.outputs))
+
+
+def test_plan_shows_cloudflare_beside_kubernetes(plans: dict[str, Plan]) -> None:
+    from tools import plan as plan_cmd
+
+    lines = plan_cmd.tree(plans["main"])
+    tunnel = next(i for i, line in enumerate(lines) if "homelab:cloudflare_tunnel:CloudflareTunnel" in line)
+    children = lines[tunnel + 1 : tunnel + 8]
+    assert any(TUNNEL in line for line in children)
+    assert any(RECORD in line for line in children)
+    assert any(DEPLOYMENT in line for line in children)
+    files = plan_cmd.rendered_files(plans["main"])
+    assert any(path.startswith("cloudflare-tunnel/DnsRecord") for path in files)
+    assert "cloudflare-tunnel/Deployment-network-cloudflared.yaml" in files

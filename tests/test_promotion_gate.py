@@ -1,0 +1,84 @@
+"""The staging gate: main refuses versions staging has not run, before any resource changes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from components.promotion import PromotionGateError, unrun_versions
+from tests.conftest import RunProgram, stack_config
+from tools.mockrun import Plan, Registration
+
+STAGING_REF = "organization/homelab/staging"
+REF = "pulumi:pulumi:StackReference"
+
+
+def staging_release(plans: dict[str, Plan]) -> dict[str, Any]:
+    return copy.deepcopy(plans["staging"].outputs["release"])
+
+
+def test_staging_exports_its_release(plans: dict[str, Plan]) -> None:
+    release = plans["staging"].outputs["release"]
+    assert release["charts"] == stack_config("staging")["homelab:release"]["charts"]
+    assert release["images"] == {"cloudflared": "2026.8.2"}
+
+
+def test_gate_passes_when_staging_runs_the_same_versions(plans: dict[str, Plan], run_program: RunProgram) -> None:
+    plan = run_program("main", stack_outputs={STAGING_REF: {"release": staging_release(plans)}})
+    (ref,) = plan.of_type(REF)
+    assert ref.plain_inputs["name"] == STAGING_REF
+    assert plan.of_type("kubernetes:helm.sh/v3:Release")
+
+
+def test_gate_fails_naming_each_version_and_creates_nothing(plans: dict[str, Plan], run_program: RunProgram) -> None:
+    staging = staging_release(plans)
+    staging["charts"]["cilium"] = "1.19.4"
+    staging["images"]["cloudflared"] = "2026.7.0"
+    registered: list[Registration] = []
+    with pytest.raises(PromotionGateError) as err:
+        run_program("main", stack_outputs={STAGING_REF: {"release": staging}}, registered=registered)
+    message = str(err.value)
+    assert "homelab:release.charts.cilium: main asks for 1.20.0, staging runs 1.19.4" in message
+    assert "homelab:release.images.cloudflared: main asks for 2026.8.2, staging runs 2026.7.0" in message
+    assert "charts.coredns" not in message
+    touched = [r for r in registered if r.type.startswith(("kubernetes:", "cloudflare:", "pulumi:providers:"))]
+    assert touched == [], [(r.type, r.name) for r in touched]
+
+
+def test_gate_fails_when_staging_never_exported(run_program: RunProgram) -> None:
+    with pytest.raises(PromotionGateError, match="staging exports no `release`"):
+        run_program("main", stack_outputs={STAGING_REF: {}})
+
+
+def test_providers_wait_on_the_gate() -> None:
+    """Both providers take an input from the gate (components/promotion.py StagingGate.then)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).parent.parent / "__main__.py").read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("Provider")]
+    assert len(calls) == 2
+    for call in calls:
+        assert "gate.then(" in ast.unparse(call), ast.unparse(call)
+
+
+def test_gate_off_reads_no_stack_reference(run_program: RunProgram) -> None:
+    cfg = stack_config("main")
+    cfg["homelab:promotion"]["requireStaging"] = False
+    plan = run_program("main", cfg, stack_outputs={})
+    assert plan.of_type(REF) == []
+    assert plan.of_type("kubernetes:helm.sh/v3:Release")
+
+
+def test_staging_reads_no_stack_reference(plans: dict[str, Plan], run_program: RunProgram) -> None:
+    assert plans["staging"].of_type(REF) == []
+    cfg = stack_config("staging")
+    cfg["homelab:promotion"]["requireStaging"] = True  # even switched on, staging never reads itself
+    assert run_program("staging", cfg, stack_outputs={}).of_type(REF) == []
+
+
+def test_feature_values_are_not_gated() -> None:
+    wanted = {"charts": {"cilium": "1.20.0"}, "images": {}, "envoy": {"replicas": 3}}
+    assert unrun_versions(wanted, {"charts": {"cilium": "1.20.0"}, "images": {}, "envoy": {"replicas": 2}}) == []
