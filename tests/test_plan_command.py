@@ -45,3 +45,24 @@ def test_plan_refuses_bad_config_and_writes_nothing(tmp_path: Path, capsys: pyte
     expected = "homelab:cluster.gateways.external: '10.11.1.21' is already the IP of homelab:cluster.gateways.internal"
     assert expected in err
     assert not out.exists()
+
+
+def test_plan_validates_by_default_and_fails_on_a_schema_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import SCHEMAS
+
+    if not SCHEMAS.is_dir():
+        pytest.skip(f"upstream schemas not found at {SCHEMAS}")
+    from components import cilium
+
+    def misspelled(cluster: object) -> dict[str, object]:
+        return {"allowFirstLastIPs": "Yes", "blocks": [{"cidrs": "10.12.0.15/32"}]}
+
+    monkeypatch.setattr(cilium, "pool_spec", misspelled)
+    code = plan_cmd.main(["--stack", "staging", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "schema validation: 1 problem(s)" in err
+    assert "CiliumLoadBalancerIPPool/staging-pool  spec.blocks[0]" in err
+    assert "'cidrs' was unexpected" in err

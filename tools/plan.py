@@ -15,12 +15,10 @@ validation finds problems it prints each one and exits 1 (``--no-validate`` skip
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +129,6 @@ def write(plan: Plan, out: Path) -> list[Path]:
     return written
 
 
-def _default_validator() -> Callable[[Plan], list[str]] | None:
-    """tools/schema_check.py (issue 6) once it exists."""
-
-    if importlib.util.find_spec("tools.schema_check") is None:
-        return None
-    module = importlib.import_module("tools.schema_check")
-    return module.plan_problems
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", required=True, help="stack name: main or staging")
@@ -174,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.no_validate:
         return 0
-    validate = _default_validator()
-    if validate is None:
-        return 0
-    problems = validate(plan)
+    from tools import schema_check
+
+    for note in schema_check.version_notes(plan):
+        print(note)
+    problems = schema_check.plan_problems(plan)
     if problems:
         print(f"\nschema validation: {len(problems)} problem(s)", file=sys.stderr)
         for p in problems:
