@@ -18,7 +18,8 @@ from components.external_dns import ExternalDns
 from components.promotion import StagingGate
 
 settings = config.load()  # refuses bad config before any resource exists
-cluster, release, token = settings.config.cluster, settings.config.release, settings.cloudflare_api_token
+cluster, release = settings.config.cluster, settings.config.release
+token, dns_token = settings.cloudflare_api_token, settings.cluster_dns_token
 
 gate = StagingGate("promotion-gate", settings.config)  # main: only what staging already runs
 k8s = kubernetes.Provider(cluster.name, kubernetes.ProviderArgs(context=gate.then(cluster.kube_context)))
@@ -33,12 +34,12 @@ certs = CertManager(
     "cert-manager",
     cluster,
     release,
-    token,
+    dns_token,
     after=[cilium.release],
     certificate_after=[envoy.namespace],
     opts=on_cluster,
 )
-dns = ExternalDns("external-dns", cluster, release, token, zone, after=[envoy.release], opts=on_cluster)
+dns = ExternalDns("external-dns", cluster, release, dns_token, zone, after=[envoy.crds, envoy.release], opts=on_cluster)
 tunnel = CloudflareTunnel(
     "cloudflare-tunnel",
     cluster,
@@ -50,7 +51,8 @@ tunnel = CloudflareTunnel(
     opts=on_cluster,
 )
 apps = [
-    AppRoute(f"{app.namespace}-{app.name}", app, after=[envoy.release], opts=on_cluster) for app in settings.config.apps
+    AppRoute(f"{app.namespace}.{app.name}", app, after=[envoy.crds, envoy.release], opts=on_cluster)
+    for app in settings.config.apps
 ]
 
 pulumi.export("cluster", cluster.name)

@@ -9,7 +9,8 @@
   answers the name with the internal gateway.
 
 Routes attach to the ``https`` listener only; plain HTTP is the redirect route's job. The route
-lives in the app's namespace, which the app's own deployment creates (this program does not).
+lives in the app's namespace, which the app's own deployment creates; ``createNamespace: true``
+makes this program create it instead (only when nothing else does: two owners fight).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
+from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import names
@@ -50,12 +52,21 @@ class AppRoute(pulumi.ComponentResource):
     ) -> None:
         """``after``: the Envoy Gateway chart (it brings the HTTPRoute CRD)."""
         super().__init__("homelab:app_route:AppRoute", name, None, opts)
+        needs = list(after)
+        if app.create_namespace:
+            needs.append(
+                Namespace(
+                    f"{name}-namespace",
+                    metadata=ObjectMetaArgs(name=app.namespace),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
         self.route = CustomResource(
             f"{name}-route",
             api_version=GATEWAY_API,
             kind="HTTPRoute",
             metadata=ObjectMetaArgs(name=app.name, namespace=app.namespace),
             spec=route_spec(app),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=needs),
         )
         self.register_outputs({"hostnames": list(app.hostnames), "exposure": app.exposure.value})

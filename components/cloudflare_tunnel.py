@@ -169,7 +169,12 @@ class CloudflareTunnel(pulumi.ComponentResource):
         account = cluster.cloudflare.account_id
         on_cloudflare = pulumi.ResourceOptions(parent=self, provider=cloudflare_provider)
 
-        secret = random.RandomBytes(f"{name}-secret", length=SECRET_BYTES, opts=pulumi.ResourceOptions(parent=self))
+        # after the provider: nothing is made when main's staging gate holds the provider back
+        secret = random.RandomBytes(
+            f"{name}-secret",
+            length=SECRET_BYTES,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cloudflare_provider]),
+        )
         tunnel = cloudflare.ZeroTrustTunnelCloudflared(
             f"{name}-tunnel",
             account_id=account,
@@ -222,7 +227,8 @@ class CloudflareTunnel(pulumi.ComponentResource):
         self.pdb = PodDisruptionBudget(
             f"{name}-pdb",
             metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
-            spec=PodDisruptionBudgetSpecArgs(min_available=1, selector=LabelSelectorArgs(match_labels=labels)),
+            # one pod at a time, and a drain still works if replicas is ever set to 1
+            spec=PodDisruptionBudgetSpecArgs(max_unavailable=1, selector=LabelSelectorArgs(match_labels=labels)),
             opts=in_cluster,
         )
         self.register_outputs({"tunnelId": self.tunnel_id, "cname": self.cname, "hostname": cluster.tunnel_hostname})

@@ -52,9 +52,14 @@ RELEASE_KEY = "release"
 APPS_KEY = "apps"
 PROMOTION_KEY = "promotion"
 API_TOKEN_KEY = "cloudflareApiToken"
+#: Optional narrower token for what runs in the cluster (cert-manager, external-dns): Zone DNS
+#: Edit and Zone Read only. Without it those Secrets get the main token.
+DNS_TOKEN_KEY = "cloudflareDnsApiToken"
 
 #: Config keys whose values are secrets: never in a stack file in plain text.
-SECRET_KEYS: tuple[str, ...] = (API_TOKEN_KEY,)
+SECRET_KEYS: tuple[str, ...] = (API_TOKEN_KEY, DNS_TOKEN_KEY)
+#: Secrets the program cannot run without.
+REQUIRED_SECRETS: tuple[str, ...] = (API_TOKEN_KEY,)
 
 
 def _ipv4(value: Any) -> ipaddress.IPv4Address:
@@ -98,6 +103,12 @@ class ConfigError(ValueError):
 
 def is_dns_name(value: str) -> bool:
     return bool(_DNS_NAME.match(value)) and len(value) <= 253
+
+
+def is_one_below(host: str, domain: str) -> bool:
+    """``app.<domain>``: what ``*.<domain>`` (certificate, tunnel ingress) covers."""
+    label, dot, rest = host.partition(".")
+    return bool(dot) and rest == domain and is_dns_name(host) and bool(label)
 
 
 def is_k8s_name(value: str) -> bool:
@@ -343,11 +354,14 @@ class App(Model):
     service: str
     port: int = Field(ge=1, le=65535)
     exposure: Exposure
+    #: Create the app's namespace here (when nothing else does, e.g. before the app exists).
+    create_namespace: bool = False
 
 
 class Promotion(Model):
-    #: Main refuses chart versions and image tags staging has not run.
-    require_staging: bool = False
+    #: Refuse chart versions and image tags staging has not run. On by default; never read on
+    #: the staging stack itself. Staging's file sets it off to say so.
+    require_staging: bool = True
     #: The stack main reads staging's release from.
     staging_stack: str = f"organization/{PROJECT}/staging"
 
@@ -452,13 +466,18 @@ def _name_problems(c: Cluster) -> Iterator[str]:
         zone_key = _key(CLUSTER_KEY, "cloudflare", "zone")
         yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not in {zone_key} {zone!r}"
     host = c.tunnel_hostname
-    if not is_dns_name(host) or not host.endswith("." + zone):
-        yield f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelHostname')}: {host!r} is not a name in zone {zone!r}"
+    if is_dns_name(c.domain) and not is_one_below(host, c.domain):
+        yield (
+            f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelHostname')}: {host!r} is not one label below the domain "
+            f"{c.domain!r}; the wildcard certificate cloudflared verifies the origin against would not cover it"
+        )
     if c.cloudflare.tunnel_name is not None and not c.cloudflare.tunnel_name.strip():
         yield f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelName')}: {c.cloudflare.tunnel_name!r} is empty"
 
 
-def _app_problems(apps: list[App], domain: str) -> Iterator[str]:
+def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
+    domain = cluster.domain
+    reserved = {cluster.tunnel_hostname: "the tunnel's hostname", f"internal.{domain}": "envoy-internal's DNS target"}
     claimed: dict[str, str] = {}
     names: dict[tuple[str, str], str] = {}
     for i, app in enumerate(apps):
@@ -471,8 +490,13 @@ def _app_problems(apps: list[App], domain: str) -> Iterator[str]:
         names[ident] = _key(APPS_KEY, i)
         for j, host in enumerate(app.hostnames):
             key = _key(APPS_KEY, i, "hostnames", j)
-            if not is_dns_name(host) or not host.endswith("." + domain):
-                yield f"{key}: {host!r} is not a name under the domain {domain!r}"
+            if not is_one_below(host, domain):
+                yield (
+                    f"{key}: {host!r} is not a name under the domain {domain!r} "
+                    f"(one label below it, as the wildcard certificate *.{domain} covers)"
+                )
+            elif host in reserved:
+                yield f"{key}: {host!r} is {reserved[host]}; an app route there would overwrite its record"
             elif host in claimed:
                 yield f"{key}: {host!r} is already claimed by {claimed[host]}"
             claimed.setdefault(host, key)
@@ -483,7 +507,7 @@ def semantic_problems(cfg: StackConfig) -> list[str]:
         *_name_problems(cfg.cluster),
         *_network_problems(cfg.cluster),
         *_version_problems(cfg.release),
-        *_app_problems(cfg.apps, cfg.cluster.domain),
+        *_app_problems(cfg.apps, cfg.cluster),
     ]
 
 
@@ -503,7 +527,8 @@ def _format_error(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return f"{key}: required key is missing"
     if kind == "extra_forbidden":
-        return f"{key}: unknown key (typo?) with value {err['input']!r}"
+        # the value is not echoed: a secret pasted under a wrong key must not reach a log
+        return f"{key}: unknown key (typo?)"
     msg = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
     if isinstance(value, (dict, list)):
@@ -512,14 +537,17 @@ def _format_error(err: Mapping[str, Any]) -> str:
 
 
 def _token_problems(raw: Mapping[str, Any], secret_keys: Iterable[str]) -> Iterator[str]:
-    key = f"{PROJECT}:{API_TOKEN_KEY}"
-    how = f"set it with `pulumi config set --secret {key} <token>`"
-    value = raw.get(API_TOKEN_KEY)
-    if value is None or not str(value).strip():
-        yield f"{key}: required secret is missing; {how}"
-    elif key not in set(secret_keys):
-        # never echo the value: it is the secret
-        yield f"{key}: is set in plain text in the stack config; remove it and {how}"
+    secret = set(secret_keys)
+    for name in SECRET_KEYS:
+        key = f"{PROJECT}:{name}"
+        how = f"set it with `pulumi config set --secret {key} <token>`"
+        value = raw.get(name)
+        if value is None or not str(value).strip():
+            if name in REQUIRED_SECRETS:
+                yield f"{key}: required secret is missing; {how}"
+        elif key not in secret:
+            # never echo the value: it is the secret
+            yield f"{key}: is set in plain text in the stack config; remove it and {how}"
 
 
 def parse(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackConfig:
@@ -544,6 +572,8 @@ class Settings(NamedTuple):
     config: StackConfig
     #: Secret Output: the Cloudflare API token, never plain.
     cloudflare_api_token: pulumi.Output[str]
+    #: Secret Output: the token the cluster's Secrets get (the DNS-only one when set).
+    cluster_dns_token: pulumi.Output[str]
 
 
 def load() -> Settings:
@@ -565,7 +595,39 @@ def load() -> Settings:
                 value = json.loads(value)
         raw[key] = value
     cfg = parse(raw, secret_keys)
-    return Settings(cfg, pulumi.Output.secret(str(raw[API_TOKEN_KEY])))
+    for warning in placeholder_warnings(cfg):
+        pulumi.log.warn(warning)
+    api_token = pulumi.Output.secret(str(raw[API_TOKEN_KEY]))
+    dns_token = pulumi.Output.secret(str(raw[DNS_TOKEN_KEY])) if raw.get(DNS_TOKEN_KEY) else api_token
+    return Settings(cfg, api_token, dns_token)
+
+
+#: Domains reserved for documentation (RFC 2606/6761): fine for the offline plan, refused by
+#: Let's Encrypt and owned by nobody, so a real `pulumi up` with them cannot work.
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "test", "invalid", "localhost", "example")
+
+
+def _reserved(name: str) -> bool:
+    return any(name == d or name.endswith("." + d) for d in RESERVED_DOMAINS)
+
+
+def placeholder_warnings(cfg: StackConfig) -> list[str]:
+    """Values still set to the checked-in placeholders."""
+    c = cfg.cluster
+    out = []
+    if _reserved(c.domain):
+        out.append(f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is a placeholder; set your own domain and zone")
+    email_domain = c.certificates.email.rpartition("@")[2].lower()
+    if _reserved(email_domain):
+        out.append(
+            f"{_key(CLUSTER_KEY, 'certificates', 'email')}: {c.certificates.email!r} is a placeholder; "
+            "Let's Encrypt refuses addresses at reserved domains, so no certificate would be issued"
+        )
+    if c.cloudflare.account_id == "0123456789abcdef0123456789abcdef":
+        out.append(
+            f"{_key(CLUSTER_KEY, 'cloudflare', 'accountId')}: is the placeholder; set your Cloudflare account id"
+        )
+    return out
 
 
 def release_settings(cfg: StackConfig) -> dict[str, Any]:

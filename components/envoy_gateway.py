@@ -17,6 +17,11 @@ from components.config import Cluster
 from components.config import Release as ReleaseSettings
 
 CHART = "oci://docker.io/envoyproxy/gateway-helm"
+#: The same CRDs as templates: Helm never upgrades the ``crds/`` folder gateway-helm bundles, so
+#: a promoted Envoy Gateway version would otherwise keep the first install's CRDs forever.
+CRDS_CHART = "oci://docker.io/envoyproxy/gateway-crds-helm"
+#: gateway-helm's bundled default; dropping experimental-only CRDs later would delete objects.
+GATEWAY_API_CHANNEL = "experimental"
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
@@ -48,8 +53,18 @@ def helm_values() -> dict[str, Any]:
     # GatewayNamespace: each Gateway's proxy runs in the Gateway's namespace behind a Service
     # named after the Gateway, which is what cloudflared's origin URL points at.
     return {
+        "crds": {"enabled": False},  # the CRDs release owns them
         "config": {
             "envoyGateway": {"provider": {"type": "Kubernetes", "kubernetes": {"deploy": {"type": "GatewayNamespace"}}}}
+        },
+    }
+
+
+def crds_values() -> dict[str, Any]:
+    return {
+        "crds": {
+            "gatewayAPI": {"enabled": True, "channel": GATEWAY_API_CHANNEL},
+            "envoyGateway": {"enabled": True},
         }
     }
 
@@ -179,6 +194,18 @@ class EnvoyGateway(pulumi.ComponentResource):
             metadata=ObjectMetaArgs(name=names.NETWORK_NAMESPACE),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.crds = Release(
+            f"{name}-crds",
+            ReleaseArgs(
+                name="envoy-gateway-crds",
+                chart=CRDS_CHART,
+                version=release.charts.envoy_gateway,
+                namespace=names.NETWORK_NAMESPACE,
+                values=crds_values(),
+                max_history=5,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+        )
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -187,12 +214,13 @@ class EnvoyGateway(pulumi.ComponentResource):
                 version=release.charts.envoy_gateway,
                 namespace=names.NETWORK_NAMESPACE,
                 values=helm_values(),
+                skip_crds=True,
                 max_history=5,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *after]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds, *after]),
         )
-        # every custom resource needs the CRDs the chart brings
-        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        # every custom resource needs the CRDs, and the controller to act on it
+        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.crds, self.release])
 
         def resource(
             suffix: str, api: str, kind: str, obj_name: str, spec: dict[str, Any], **meta: Any

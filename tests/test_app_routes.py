@@ -111,3 +111,43 @@ def test_refused_routes(apps: list[dict[str, Any]], key: str, reason: str, run_p
     line = next((ln for ln in str(err.value).splitlines() if key in ln), "")
     assert reason in line, str(err.value)
     assert registered == []
+
+
+MORE_REFUSED = [
+    ("two labels deep", app(hostnames=["a.whoami.example.com"]), "not a name under the domain"),
+    ("the tunnel's hostname", app(hostnames=["external.example.com"]), "is the tunnel's hostname"),
+    ("envoy-internal's target", app(hostnames=["internal.example.com"]), "is envoy-internal's DNS target"),
+]
+
+
+@pytest.mark.parametrize(("bad", "reason"), [r[1:] for r in MORE_REFUSED], ids=[r[0] for r in MORE_REFUSED])
+def test_hostnames_the_certificate_or_other_records_own_are_refused(
+    bad: dict[str, Any], reason: str, run_program: RunProgram
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        run_program("main", with_apps(bad))
+    line = next((ln for ln in str(err.value).splitlines() if "homelab:apps[0].hostnames[0]" in ln), "")
+    assert reason in line, str(err.value)
+
+
+def test_create_namespace(run_program: RunProgram) -> None:
+    plan = run_program("main", with_apps(app(namespace="whoami", createNamespace=True)))
+    namespace = plan.get("kubernetes:core/v1:Namespace", "whoami.whoami-namespace")
+    assert namespace.k8s_object["metadata"]["name"] == "whoami"
+    assert namespace.urn in plan.get(ROUTE, "whoami.whoami-route").dependencies
+    plain = run_program("main", with_apps(app()))
+    assert not [
+        r for r in plain.of_type("kubernetes:core/v1:Namespace") if r.name.endswith("-namespace") and "." in r.name
+    ]
+
+
+def test_resource_names_cannot_collide(run_program: RunProgram) -> None:
+    """`a-b/c` and `a/b-c` must not become the same Pulumi resource name."""
+    plan = run_program(
+        "main",
+        with_apps(
+            app(namespace="a-b", name="c", hostnames=["one.example.com"]),
+            app(namespace="a", name="b-c", hostnames=["two.example.com"]),
+        ),
+    )
+    assert {r.name for r in plan.of_type("homelab:app_route:AppRoute")} == {"a-b.c", "a.b-c"}

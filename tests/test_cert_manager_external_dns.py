@@ -223,3 +223,33 @@ def test_plain_token_refused_without_echoing_it(run_program: RunProgram) -> None
     assert "homelab:cloudflareApiToken: is set in plain text" in str(err.value)
     assert "--secret" in str(err.value)
     assert TOKEN not in str(err.value)
+
+
+def test_narrower_dns_token_for_the_cluster(run_program: RunProgram) -> None:
+    """With homelab:cloudflareDnsApiToken set, only the Cloudflare provider holds the main token."""
+    dns_token = "cf-dns-only-token-SENTINEL-55"
+    plan = run_program(
+        "staging",
+        secret_values={"homelab:cloudflareApiToken": TOKEN, "homelab:cloudflareDnsApiToken": dns_token},
+    )
+    for name in ("cert-manager-cloudflare-token", "external-dns-cloudflare-token"):
+        secret = plan.get("kubernetes:core/v1:Secret", name)
+        assert mockrun.is_secret(secret.inputs["stringData"])
+        assert mockrun.reveal(secret.inputs["stringData"]) == {"api-token": dns_token}
+    (provider,) = plan.of_type("pulumi:providers:cloudflare")
+    assert mockrun.reveal(provider.inputs["apiToken"]) == TOKEN
+
+
+def test_without_dns_token_the_cluster_gets_the_main_token(run_program: RunProgram) -> None:
+    plan = run_program("staging", secret_values={"homelab:cloudflareApiToken": TOKEN})
+    secret = plan.get("kubernetes:core/v1:Secret", "external-dns-cloudflare-token")
+    assert mockrun.reveal(secret.inputs["stringData"]) == {"api-token": TOKEN}
+
+
+def test_plain_dns_token_refused(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cfg["homelab:cloudflareDnsApiToken"] = "plain-dns-token-XYZ"
+    with pytest.raises(ConfigError) as err:
+        mockrun.run("staging", cfg)
+    assert "homelab:cloudflareDnsApiToken: is set in plain text" in str(err.value)
+    assert "plain-dns-token-XYZ" not in str(err.value)

@@ -155,7 +155,7 @@ def test_cloudflared_deployment(plans: dict[str, Plan], stack: str) -> None:
 def test_pod_disruption_budget(plans: dict[str, Plan], stack: str) -> None:
     pdb = plans[stack].k8s_object("PodDisruptionBudget", "cloudflared")
     assert pdb["metadata"]["namespace"] == "network"
-    assert pdb["spec"] == {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "cloudflared"}}}
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "cloudflared"}}}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -182,11 +182,26 @@ def test_exports(plans: dict[str, Plan], stack: str) -> None:
 
 def test_tunnel_hostname_from_config(run_program: RunProgram) -> None:
     cfg = stack_config("staging")
-    cfg["homelab:cluster"]["cloudflare"]["tunnelHostname"] = "tunnel-staging.example.com"
+    cfg["homelab:cluster"]["cloudflare"]["tunnelHostname"] = "tunnel.staging.example.com"
     plan = run_program("staging", cfg)
-    assert plan.get(RECORD).plain_inputs["name"] == "tunnel-staging.example.com"
+    assert plan.get(RECORD).plain_inputs["name"] == "tunnel.staging.example.com"
     annotations = plan.k8s_object("Gateway", "envoy-external")["metadata"]["annotations"]
-    assert annotations["external-dns.alpha.kubernetes.io/target"] == "tunnel-staging.example.com"
+    assert annotations["external-dns.alpha.kubernetes.io/target"] == "tunnel.staging.example.com"
+    origin = plan.get(CONFIG).plain_inputs["config"]["ingresses"][0]["originRequest"]
+    assert origin["originServerName"] == "tunnel.staging.example.com"
+
+
+@pytest.mark.parametrize("host", ["tunnel-staging.example.com", "a.tunnel.staging.example.com"])
+def test_tunnel_hostname_outside_the_wildcard_is_refused(host: str, run_program: RunProgram) -> None:
+    """cloudflared verifies envoy-external's certificate (*.<domain>) against this name."""
+    from components.config import ConfigError
+
+    cfg = stack_config("staging")
+    cfg["homelab:cluster"]["cloudflare"]["tunnelHostname"] = host
+    with pytest.raises(
+        ConfigError, match=rf"homelab:cluster.cloudflare.tunnelHostname: '{host}' is not one label below"
+    ):
+        run_program("staging", cfg)
 
 
 @pytest.mark.parametrize("stack", STACKS)

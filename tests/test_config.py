@@ -187,14 +187,14 @@ CASES = [
         "unknown key",
         _set("homelab:cluster.network.podCIDR", "10.201.0.0/16"),
         "homelab:cluster.network.podCIDR",
-        "10.201.0.0/16",
+        "",
         "unknown key",
     ),
     (
         "unknown nested key",
         _set("homelab:cluster.gateways.externl", "10.11.1.23"),
         "homelab:cluster.gateways.externl",
-        "10.11.1.23",
+        "",
         "unknown key",
     ),
     ("unknown top-level key", _set("homelab:clustr", {"name": "x"}), "homelab:clustr", "", "unknown config key"),
@@ -247,6 +247,27 @@ def test_all_mistakes_in_one_error(run_program: RunProgram) -> None:
 def test_plain_string_where_object_belongs(run_program: RunProgram) -> None:
     message = refused("main", _set("homelab:cluster", "main"), run_program)
     assert "homelab:cluster" in message and "dictionary" in message
+
+
+def test_unknown_keys_never_echo_their_value(run_program: RunProgram) -> None:
+    """A token pasted under a wrong key must not end up in a CI log."""
+    message = refused("main", _set("homelab:cluster.cloudflare.apiToken", "SUPERSECRET-TOKEN"), run_program)
+    assert "homelab:cluster.cloudflare.apiToken: unknown key" in message
+    assert "SUPERSECRET" not in message
+
+
+def test_stack_files_hold_no_plain_secret() -> None:
+    for stack in STACKS:
+        for key in config.SECRET_KEYS:
+            value = stack_config(stack).get(f"homelab:{key}")
+            assert value is None or (isinstance(value, dict) and set(value) == {"secure"}), (stack, key)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_placeholders_warn(stack: str, plans: dict[str, Any]) -> None:
+    warnings = [line for line in plans[stack].log if line.startswith("warning:")]
+    assert any("homelab:cluster.certificates.email" in w and "Let's Encrypt refuses" in w for w in warnings)
+    assert any("homelab:cluster.domain" in w and "placeholder" in w for w in warnings)
 
 
 def test_secret_placeholders_are_marked() -> None:

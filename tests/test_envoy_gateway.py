@@ -155,3 +155,25 @@ def test_exports(plans: dict[str, Plan], stack: str) -> None:
         "envoy-external": {"address": f"{NET[stack]}.1.22", "dnsTarget": f"external.{DOMAIN[stack]}"},
         "envoy-internal": {"address": f"{NET[stack]}.1.21", "dnsTarget": f"internal.{DOMAIN[stack]}"},
     }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_crds_have_their_own_release(plans: dict[str, Plan], stack: str) -> None:
+    """Helm never upgrades a chart's crds/ folder: a release of the CRDs as templates does."""
+    plan = plans[stack]
+    crds = plan.get(RELEASE, "envoy-gateway-crds")
+    inputs = crds.plain_inputs
+    assert inputs["chart"] == "oci://docker.io/envoyproxy/gateway-crds-helm"
+    assert inputs["version"] == plan.get(RELEASE, "envoy-gateway-release").plain_inputs["version"] == "v1.9.0"
+    assert inputs["values"]["crds"] == {
+        "gatewayAPI": {"enabled": True, "channel": "experimental"},
+        "envoyGateway": {"enabled": True},
+    }
+    controller = plan.get(RELEASE, "envoy-gateway-release")
+    assert controller.plain_inputs["values"]["crds"] == {"enabled": False}
+    assert controller.plain_inputs["skipCrds"] is True
+    assert crds.urn in controller.dependencies
+    component = plan.get("homelab:envoy_gateway:EnvoyGateway")
+    for res in plan.children(component):
+        if res.type.startswith("kubernetes:gateway."):
+            assert crds.urn in res.dependencies, res.name

@@ -82,3 +82,19 @@ def test_staging_reads_no_stack_reference(plans: dict[str, Plan], run_program: R
 def test_feature_values_are_not_gated() -> None:
     wanted = {"charts": {"cilium": "1.20.0"}, "images": {}, "envoy": {"replicas": 3}}
     assert unrun_versions(wanted, {"charts": {"cilium": "1.20.0"}, "images": {}, "envoy": {"replicas": 2}}) == []
+
+
+def test_gate_is_on_by_default_on_main(run_program: RunProgram, plans: dict[str, Plan]) -> None:
+    cfg = stack_config("main")
+    del cfg["homelab:promotion"]
+    plan = run_program("main", cfg, stack_outputs={STAGING_REF: {"release": staging_release(plans)}})
+    assert [r.plain_inputs["name"] for r in plan.of_type(REF)] == [STAGING_REF]
+
+
+def test_nothing_generated_while_the_gate_holds(plans: dict[str, Plan], run_program: RunProgram) -> None:
+    staging = staging_release(plans)
+    staging["charts"]["coredns"] = "1.45.0"
+    registered: list[Registration] = []
+    with pytest.raises(PromotionGateError):
+        run_program("main", stack_outputs={STAGING_REF: {"release": staging}}, registered=registered)
+    assert not [r for r in registered if r.type.startswith("random:")]

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import gc
 import hashlib
 import json
 import os
 import runpy
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -68,7 +71,7 @@ def program_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]
     list of secret keys. Encrypted values (and the secrets a fresh clone lacks) become clearly
     marked placeholders, still flagged secret."""
     from components.config import PROJECT as CFG_PROJECT
-    from components.config import SECRET_KEYS
+    from components.config import REQUIRED_SECRETS
 
     out: dict[str, str] = {}
     secret: list[str] = []
@@ -80,7 +83,7 @@ def program_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]
             out[key] = value
         else:
             out[key] = json.dumps(value)
-    for key in SECRET_KEYS:
+    for key in REQUIRED_SECRETS:
         full = f"{CFG_PROJECT}:{key}"
         if full not in out:
             out[full] = placeholder(full)
@@ -259,6 +262,23 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
+        # urn -> registrations, for RegisterResourceOutputs (once per component): scanning the
+        # list instead made a run quadratic in its size. Follows `registrations` even when a
+        # caller replaces the list (run(registered=...)); the SDK calls from worker threads.
+        self._by_urn: dict[str, list[Registration]] = {}
+        self._indexed: tuple[list[Registration], int] = (self.registrations, 0)
+        self._index_lock = threading.Lock()
+
+    def _registered(self, urn: str) -> list[Registration]:
+        with self._index_lock:
+            regs = self.registrations
+            indexed_list, done = self._indexed
+            if regs is not indexed_list or len(regs) < done:
+                self._by_urn, done = {}, 0
+            for r in regs[done:]:
+                self._by_urn.setdefault(r.urn, []).append(r)
+            self._indexed = (regs, len(regs))
+            return self._by_urn.get(urn, [])
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC name)
         response = super().RegisterResource(request)
@@ -305,9 +325,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.stack_outputs = dict(outputs or {})
         else:
-            for r in self.registrations:
-                if r.urn == request.urn:
-                    r.outputs = dict(outputs or {})
+            for r in self._registered(request.urn):
+                r.outputs = dict(outputs or {})
         return super().RegisterResourceOutputs(request)
 
 
@@ -346,6 +365,31 @@ def _quiet_failed_outputs(loop: asyncio.AbstractEventLoop, context: dict[str, An
     if str(context.get("message", "")).endswith("exception was never retrieved"):
         return
     loop.default_exception_handler(context)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the program runs (a performance fix, see
+    benchmarks/plan_scaling.py).
+
+    A run allocates many long-lived objects (Outputs, tasks, recorded inputs), which keeps
+    triggering full collections, and each one walks the whole heap, SDK modules included
+    (pulumi_cloudflare alone is ~300k objects): that was half of a 1000-route run. Reference
+    counting still frees what it can. Afterwards the run's survivors go straight to the oldest
+    generation (freeze + unfreeze moves them without walking them, unless the caller froze
+    objects itself), so re-enabling the collector does not walk them all at once either; the
+    cycles the run left are freed by the next full collection.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def referenced_stack_outputs(stack: str, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -413,8 +457,9 @@ def run(
     # set_mocks made (and finished) a root stack; start a fresh one exactly as `pulumi up` does
     settings.ROOT.set(None)
     asyncio.get_event_loop().set_exception_handler(_quiet_failed_outputs)
-    try:
-        _sync_await(run_in_stack(body))
-    finally:
-        _drop_leftovers()
+    with _gc_paused():
+        try:
+            _sync_await(run_in_stack(body))
+        finally:
+            _drop_leftovers()
     return Plan(stack=stack, resources=monitor.registrations, outputs=monitor.stack_outputs, log=list(logs))

@@ -695,6 +695,7 @@ SCHEMA_CHART_VERSIONS = {
     "cilium": "1.20.0",
     "coredns": "1.46.2",
     "gateway-helm": "v1.9.0",
+    "gateway-crds-helm": "v1.9.0",
     "cert-manager": "v1.21.1",
     "external-dns": "1.21.1",
 }
