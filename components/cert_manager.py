@@ -8,13 +8,14 @@ from typing import Any
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
-from pulumi_kubernetes.core.v1 import Namespace, Secret
-from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
+from pulumi_kubernetes.core.v1 import Namespace
+from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
+from components.kube import helm_release, token_secret
 
 NAMESPACE = "cert-manager"
 CHART_REPO = "https://charts.jetstack.io"
@@ -87,25 +88,23 @@ class CertManager(pulumi.ComponentResource):
         super().__init__("homelab:cert_manager:CertManager", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = Namespace(f"{name}-namespace", metadata=ObjectMetaArgs(name=NAMESPACE), opts=child)
-        self.release = Release(
+        self.release = helm_release(
             f"{name}-release",
-            ReleaseArgs(
-                name="cert-manager",
-                chart="cert-manager",
-                version=release.charts.cert_manager,
-                namespace=NAMESPACE,
-                repository_opts=RepositoryOptsArgs(repo=CHART_REPO),
-                values=helm_values(),
-                max_history=5,
-            ),
+            name="cert-manager",
+            chart="cert-manager",
+            version=release.charts.cert_manager,
+            namespace=NAMESPACE,
+            repo=CHART_REPO,
+            values=helm_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *after]),
         )
         # ClusterIssuers read their secrets from cert-manager's own namespace
-        token = Secret(
+        token = token_secret(
             f"{name}-cloudflare-token",
-            metadata=ObjectMetaArgs(name=TOKEN_SECRET, namespace=NAMESPACE),
-            type="Opaque",
-            string_data={TOKEN_KEY: pulumi.Output.secret(api_token)},
+            name=TOKEN_SECRET,
+            namespace=NAMESPACE,
+            key=TOKEN_KEY,
+            token=api_token,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release, token])

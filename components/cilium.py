@@ -6,11 +6,12 @@ from typing import Any
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
-from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
+from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
+from components.kube import helm_release
 
 NAMESPACE = "kube-system"
 CHART_REPO = "https://helm.cilium.io/"
@@ -86,17 +87,14 @@ class Cilium(pulumi.ComponentResource):
         super().__init__("homelab:cilium:Cilium", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.release = Release(
+        self.release = helm_release(
             f"{name}-release",
-            ReleaseArgs(
-                name="cilium",
-                chart="cilium",
-                version=release.charts.cilium,
-                namespace=NAMESPACE,
-                repository_opts=RepositoryOptsArgs(repo=CHART_REPO),
-                values=helm_values(cluster, release),
-                max_history=5,
-            ),
+            name="cilium",
+            chart="cilium",
+            version=release.charts.cilium,
+            namespace=NAMESPACE,
+            repo=CHART_REPO,
+            values=helm_values(cluster, release),
             opts=child,
         )
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])

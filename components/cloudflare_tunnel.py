@@ -26,7 +26,6 @@ from pulumi_kubernetes.core.v1 import (
     ProbeArgs,
     ResourceRequirementsArgs,
     SeccompProfileArgs,
-    Secret,
     SecretKeySelectorArgs,
     SecurityContextArgs,
     TopologySpreadConstraintArgs,
@@ -38,6 +37,7 @@ from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
 from components.envoy_gateway import GatewaySpec
+from components.kube import token_secret
 
 IMAGE = "docker.io/cloudflare/cloudflared"
 APP = "cloudflared"
@@ -210,11 +210,12 @@ class CloudflareTunnel(pulumi.ComponentResource):
         ).token
 
         in_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(after))
-        token_secret = Secret(
+        tunnel_token = token_secret(
             f"{name}-token",
-            metadata=ObjectMetaArgs(name=TOKEN_SECRET, namespace=names.NETWORK_NAMESPACE),
-            type="Opaque",
-            string_data={TOKEN_KEY: pulumi.Output.secret(token)},
+            name=TOKEN_SECRET,
+            namespace=names.NETWORK_NAMESPACE,
+            key=TOKEN_KEY,
+            token=token,
             opts=in_cluster,
         )
         labels = {"app.kubernetes.io/name": APP}
@@ -222,7 +223,7 @@ class CloudflareTunnel(pulumi.ComponentResource):
             f"{name}-cloudflared",
             metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
             spec=deployment_spec(release),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[token_secret, config, record, *after]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[tunnel_token, config, record, *after]),
         )
         self.pdb = PodDisruptionBudget(
             f"{name}-pdb",

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
+from pulumi_kubernetes.helm.v3 import Release
 
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
+from components.kube import helm_release
 
 NAMESPACE = "kube-system"
 CHART_REPO = "https://coredns.github.io/helm"
@@ -78,17 +79,14 @@ class CoreDns(pulumi.ComponentResource):
     ) -> None:
         """``after``: what must exist first (the CNI: no pod starts without it)."""
         super().__init__("homelab:coredns:CoreDns", name, None, opts)
-        self.release = Release(
+        self.release = helm_release(
             f"{name}-release",
-            ReleaseArgs(
-                name="coredns",
-                chart="coredns",
-                version=release.charts.coredns,
-                namespace=NAMESPACE,
-                repository_opts=RepositoryOptsArgs(repo=CHART_REPO),
-                values=helm_values(cluster),
-                max_history=5,
-            ),
+            name="coredns",
+            chart="coredns",
+            version=release.charts.coredns,
+            namespace=NAMESPACE,
+            repo=CHART_REPO,
+            values=helm_values(cluster),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         self.register_outputs({"release": self.release.status, "serviceIp": str(cluster.dns.coredns_ip)})

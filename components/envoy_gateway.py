@@ -9,12 +9,13 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Namespace
-from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs
+from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
+from components.kube import helm_release
 
 CHART = "oci://docker.io/envoyproxy/gateway-helm"
 #: The same CRDs as templates: Helm never upgrades the ``crds/`` folder gateway-helm bundles, so
@@ -194,29 +195,23 @@ class EnvoyGateway(pulumi.ComponentResource):
             metadata=ObjectMetaArgs(name=names.NETWORK_NAMESPACE),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.crds = Release(
+        self.crds = helm_release(
             f"{name}-crds",
-            ReleaseArgs(
-                name="envoy-gateway-crds",
-                chart=CRDS_CHART,
-                version=release.charts.envoy_gateway,
-                namespace=names.NETWORK_NAMESPACE,
-                values=crds_values(),
-                max_history=5,
-            ),
+            name="envoy-gateway-crds",
+            chart=CRDS_CHART,
+            version=release.charts.envoy_gateway,
+            namespace=names.NETWORK_NAMESPACE,
+            values=crds_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
-        self.release = Release(
+        self.release = helm_release(
             f"{name}-release",
-            ReleaseArgs(
-                name="envoy-gateway",
-                chart=CHART,
-                version=release.charts.envoy_gateway,
-                namespace=names.NETWORK_NAMESPACE,
-                values=helm_values(),
-                skip_crds=True,
-                max_history=5,
-            ),
+            name="envoy-gateway",
+            chart=CHART,
+            version=release.charts.envoy_gateway,
+            namespace=names.NETWORK_NAMESPACE,
+            values=helm_values(),
+            skip_crds=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds, *after]),
         )
         # every custom resource needs the CRDs, and the controller to act on it

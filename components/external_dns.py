@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-from pulumi_kubernetes.core.v1 import Secret
-from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
-from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+from pulumi_kubernetes.helm.v3 import Release
 
 from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
+from components.kube import helm_release, token_secret
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
 #: Release and app name; the seed's troubleshooting selects pods by this label.
@@ -62,24 +61,22 @@ class ExternalDns(pulumi.ComponentResource):
     ) -> None:
         """``after``: the Envoy Gateway chart (the Gateway API CRDs external-dns watches)."""
         super().__init__("homelab:external_dns:ExternalDns", name, None, opts)
-        token = Secret(
+        token = token_secret(
             f"{name}-cloudflare-token",
-            metadata=ObjectMetaArgs(name=TOKEN_SECRET, namespace=names.NETWORK_NAMESPACE),
-            type="Opaque",
-            string_data={TOKEN_KEY: pulumi.Output.secret(api_token)},
+            name=TOKEN_SECRET,
+            namespace=names.NETWORK_NAMESPACE,
+            key=TOKEN_KEY,
+            token=api_token,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
-        self.release = Release(
+        self.release = helm_release(
             f"{name}-release",
-            ReleaseArgs(
-                name=APP_NAME,
-                chart="external-dns",
-                version=release.charts.external_dns,
-                namespace=names.NETWORK_NAMESPACE,
-                repository_opts=RepositoryOptsArgs(repo=CHART_REPO),
-                values=pulumi.Output.from_input(zone_id).apply(lambda zid: helm_values(cluster, zid)),
-                max_history=5,
-            ),
+            name=APP_NAME,
+            chart="external-dns",
+            version=release.charts.external_dns,
+            namespace=names.NETWORK_NAMESPACE,
+            repo=CHART_REPO,
+            values=pulumi.Output.from_input(zone_id).apply(lambda zid: helm_values(cluster, zid)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[token, *after]),
         )
         self.register_outputs({"ownerId": cluster.external_dns.owner_id, "domain": cluster.domain})
