@@ -19,6 +19,9 @@ test: setup
 promote: setup
 	@$(PY) -m tools.promote --from $(FROM) --to $(TO) $(if $(APPLY),--apply,)
 
+bench: setup
+	@$(PY) -m benchmarks.plan_scaling $(if $(QUICK),--quick,)
+
 lint: setup
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .

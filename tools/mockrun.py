@@ -20,7 +20,6 @@ import json
 import os
 import runpy
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -262,30 +261,20 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
-        # urn -> registrations, for RegisterResourceOutputs (once per component): scanning the
-        # list instead made a run quadratic in its size. Follows `registrations` even when a
-        # caller replaces the list (run(registered=...)); the SDK calls from worker threads.
-        self._by_urn: dict[str, list[Registration]] = {}
-        self._indexed: tuple[list[Registration], int] = (self.registrations, 0)
-        self._index_lock = threading.Lock()
+        # urn -> registration, for RegisterResourceOutputs (once per component): scanning the
+        # list instead made a run quadratic in its size
+        self._by_urn: dict[str, Registration] = {}
 
-    def _registered(self, urn: str) -> list[Registration]:
-        with self._index_lock:
-            regs = self.registrations
-            indexed_list, done = self._indexed
-            if regs is not indexed_list or len(regs) < done:
-                self._by_urn, done = {}, 0
-            for r in regs[done:]:
-                self._by_urn.setdefault(r.urn, []).append(r)
-            self._indexed = (regs, len(regs))
-            return self._by_urn.get(urn, [])
+    def _record(self, registration: Registration) -> None:
+        self.registrations.append(registration)
+        self._by_urn[registration.urn] = registration
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC name)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = _normalize(rpc.deserialize_properties(request.object, keep_unknowns=False))
-        self.registrations.append(
+        self._record(
             Registration(
                 type=request.type,
                 name=request.name,
@@ -305,7 +294,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def ReadResource(self, request):  # noqa: N802
         response = super().ReadResource(request)
-        self.registrations.append(
+        self._record(
             Registration(
                 type=request.type,
                 name=request.name,
@@ -325,8 +314,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.stack_outputs = dict(outputs or {})
         else:
-            for r in self._registered(request.urn):
-                r.outputs = dict(outputs or {})
+            registration = self._by_urn.get(request.urn)
+            if registration is not None:
+                registration.outputs = dict(outputs or {})
         return super().RegisterResourceOutputs(request)
 
 

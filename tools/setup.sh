@@ -14,4 +14,5 @@ else
   .tools/bin/pip install --quiet --disable-pip-version-check 'uv>=0.8,<1'
   UV=(.tools/bin/uv)
 fi
-"${UV[@]}" sync --frozen --quiet --python "${PYTHON:-python3}"
+# compiled bytecode: without it every process recompiles pulumi_cloudflare (+2.5 s, +200 MB)
+"${UV[@]}" sync --frozen --quiet --compile-bytecode --python "${PYTHON:-python3}"
