@@ -66,3 +66,16 @@ def test_plan_validates_by_default_and_fails_on_a_schema_problem(
     assert "schema validation: 1 problem(s)" in err
     assert "CiliumLoadBalancerIPPool/staging-pool  spec.blocks[0]" in err
     assert "'cidrs' was unexpected" in err
+
+
+def test_plan_of_main_stops_at_the_staging_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = stack_config("main")
+    cfg["homelab:release"]["charts"]["cilium"] = "1.20.1"  # staging's stack file runs 1.20.0
+    stack_file = tmp_path / "Pulumi.main.yaml"
+    stack_file.write_text(yaml.safe_dump({"config": cfg}))
+    out = tmp_path / "rendered"
+    code = plan_cmd.main(["--stack", "main", "--stack-file", str(stack_file), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "homelab:release.charts.cilium: main asks for 1.20.1, staging runs 1.20.0" in err
+    assert not out.exists()

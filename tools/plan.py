@@ -8,7 +8,8 @@ each Helm release with its full values, each Cloudflare resource with its inputs
 outputs. Secrets show as ``[secret]``; secrets a fresh clone lacks are placeholders marked
 ``PLACEHOLDER-SECRET-``. Needs no Pulumi CLI, cluster or cloud account.
 
-On invalid config it prints the program's own error, writes nothing and exits 2. When schema
+On invalid config, or when main's staging gate stops it (main asks for a version staging's stack
+file does not run), it prints the program's own error, writes nothing and exits 2. When schema
 validation finds problems it prints each one and exits 1 (``--no-validate`` skips it).
 """
 
@@ -142,10 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no stack file {stack_file}", file=sys.stderr)
         return 2
     from components.config import ConfigError
+    from components.promotion import PromotionGateError
 
     try:
         plan = mockrun.run(args.stack, mockrun.read_stack_config(args.stack, stack_file))
-    except ConfigError as exc:
+    except (ConfigError, PromotionGateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("nothing written", file=sys.stderr)
         return 2
