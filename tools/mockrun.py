@@ -23,6 +23,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -135,11 +136,23 @@ class Plan:
             raise KeyError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
         return found[0]
 
-    def by_urn(self, urn: str) -> Registration:
+    @cached_property
+    def _by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.resources}
+
+    @cached_property
+    def _children(self) -> dict[str, list[Registration]]:
+        kids: dict[str, list[Registration]] = {}
         for r in self.resources:
-            if r.urn == urn:
-                return r
-        raise KeyError(urn)
+            kids.setdefault(r.parent, []).append(r)
+        return kids
+
+    def by_urn(self, urn: str) -> Registration:
+        return self._by_urn[urn]
+
+    def is_top(self, res: Registration) -> bool:
+        """True for a resource whose parent is the stack itself."""
+        return res.parent not in self._by_urn
 
     def k8s_object(self, kind: str, name: str) -> dict[str, Any]:
         """The registered Kubernetes object of this kind whose ``metadata.name`` is ``name``."""
@@ -151,21 +164,12 @@ class Plan:
         raise KeyError(f"no {kind} named {name}")
 
     def children(self, parent: Registration) -> list[Registration]:
-        return [r for r in self.resources if r.parent == parent.urn]
+        return self._children.get(parent.urn, [])
 
     def descendants(self, parent: Registration) -> Iterator[Registration]:
         for child in self.children(parent):
             yield child
             yield from self.descendants(child)
-
-    def waits_for(self, res: Registration, dep: Registration) -> bool:
-        """True when ``res`` (or an ancestor component) declares a dependency on ``dep``."""
-        node: Registration | None = res
-        while node is not None:
-            if dep.urn in node.dependencies:
-                return True
-            node = next((r for r in self.resources if r.urn == node.parent), None)
-        return False
 
 
 def _normalize(value: Any) -> Any:

@@ -51,13 +51,9 @@ def _dump(data: Any) -> str:
 def _component_of(plan: Plan, res: Registration) -> Registration | None:
     """The top-level component a resource belongs to (None for a top-level resource)."""
     node = res
-    while not _is_top(plan, node):
+    while not plan.is_top(node):
         node = plan.by_urn(node.parent)
     return None if node is res else node
-
-
-def _is_top(plan: Plan, res: Registration) -> bool:
-    return not any(r.urn == res.parent for r in plan.resources)
 
 
 def tree(plan: Plan) -> list[str]:
@@ -72,7 +68,7 @@ def tree(plan: Plan) -> list[str]:
             walk(kid, depth + 1)
 
     for res in plan.resources:
-        if _is_top(plan, res):
+        if plan.is_top(res):
             walk(res, 1)
     return [f"stack {plan.stack}: {len(plan.resources)} resources", *lines]
 
