@@ -110,19 +110,6 @@ def config_with_routes(total: int) -> dict[str, Any]:
     return config
 
 
-def referenced_stack(stack: str, config: dict[str, Any]) -> str | None:
-    """The stack whose run ``mockrun.run`` does first for ``stack`` (see
-    ``mockrun.referenced_stack_outputs``): the baseline mirrors it."""
-    from tools import mockrun
-
-    promotion = config.get(f"{mockrun.PROJECT}:promotion") or {}
-    if not isinstance(promotion, dict) or not promotion.get("requireStaging"):
-        return None
-    ref = str(promotion.get("stagingStack") or f"organization/{mockrun.PROJECT}/staging")
-    other = ref.rsplit("/", 1)[-1]
-    return None if other == stack or not mockrun.stack_file(other).exists() else other
-
-
 def baseline_program(count: int) -> Callable[[], None]:
     """A program registering ``count`` resources: one Kubernetes provider (the real program
     binds one too) and HTTPRoute-like CustomResources, no components, no config parsing."""
@@ -184,7 +171,8 @@ def child(kind: str, stack: str, routes: int, count: int, ref_count: int, module
         from tools import mockrun
 
         config = config_with_routes(routes) if routes else mockrun.read_stack_config(stack)
-        ref = referenced_stack(stack, config)
+        found = mockrun.referenced_stack(stack, config)  # the baseline mirrors main's staging run
+        ref = found[1] if found else None
         if kind == "program":
             plan = mockrun.run(stack, config)
             routes_seen = len(plan.of_type("homelab:app_route:AppRoute"))

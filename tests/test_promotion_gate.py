@@ -98,3 +98,12 @@ def test_nothing_generated_while_the_gate_holds(plans: dict[str, Plan], run_prog
     with pytest.raises(PromotionGateError):
         run_program("main", stack_outputs={STAGING_REF: {"release": staging}}, registered=registered)
     assert not [r for r in registered if r.type.startswith("random:")]
+
+
+def test_mock_run_answers_the_default_gate_with_stagings_file(run_program: RunProgram) -> None:
+    """Without `homelab:promotion` the gate is on (the model's default): the offline run of main
+    must still feed it what staging's stack file exports."""
+    cfg = stack_config("main")
+    del cfg["homelab:promotion"]
+    plan = run_program("main", cfg)
+    assert [r.plain_inputs["name"] for r in plan.of_type(REF)] == [STAGING_REF]

@@ -386,17 +386,30 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def referenced_stack(stack: str, config: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(reference, stack name) of the stack ``stack``'s staging gate reads, or None when the
+    gate is off or reads no stack file here. Uses the config model, so its defaults hold."""
+    from pydantic import ValidationError
+
+    from components.config import Promotion
+
+    try:
+        promotion = Promotion.model_validate(config.get(f"{PROJECT}:promotion") or {})
+    except ValidationError:
+        return None  # the program itself reports the bad key
+    other = promotion.staging_stack.rsplit("/", 1)[-1]
+    if not promotion.require_staging or other == stack or not stack_file(other).exists():
+        return None
+    return promotion.staging_stack, other
+
+
 def referenced_stack_outputs(stack: str, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Answers for the stack references ``stack`` makes: main's staging gate reads what staging
     exports, so staging's own stack file is run first (as if staging were deployed as written)."""
-    promotion = config.get(f"{PROJECT}:promotion") or {}
-    if not isinstance(promotion, Mapping) or not promotion.get("requireStaging"):
+    ref = referenced_stack(stack, config)
+    if ref is None:
         return {}
-    ref = str(promotion.get("stagingStack") or f"organization/{PROJECT}/staging")
-    other = ref.rsplit("/", 1)[-1]
-    if other == stack or not stack_file(other).exists():
-        return {}
-    return {ref: run(other, stack_outputs={}).outputs}
+    return {ref[0]: run(ref[1], stack_outputs={}).outputs}
 
 
 def run(
