@@ -151,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(tree(plan)))
     counts = Counter((top.type, top.name) for r in plan.resources if (top := _component_of(plan, r)) is not None)
     print("\nper component:")
+    width = max((len(name) for _, name in counts), default=0)
     for (type_, name), n in sorted(counts.items(), key=lambda kv: kv[0][1]):
-        print(f"  {name:<22} {type_:<42} {n:>4}")
+        print(f"  {name:<{width}}  {type_:<42} {n:>4}")
     for line in plan.log:
         print(line)
 
