@@ -7,7 +7,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as kubernetes
 
-from components import config
+from components import config, homelab
 from components.app_route import AppRoute
 from components.cert_manager import CertManager
 from components.cilium import Cilium
@@ -17,7 +17,7 @@ from components.envoy_gateway import EnvoyGateway
 from components.external_dns import ExternalDns
 from components.promotion import StagingGate
 
-settings = config.load()  # refuses bad config before any resource exists
+settings = homelab.load()  # refuses bad config, this stack's or the homelab's, before any resource exists
 cluster, release = settings.config.cluster, settings.config.release
 token, dns_token = settings.cloudflare_api_token, settings.cluster_dns_token
 
@@ -39,7 +39,16 @@ certs = CertManager(
     certificate_after=[envoy.namespace],
     opts=on_cluster,
 )
-dns = ExternalDns("external-dns", cluster, release, dns_token, zone, after=[envoy.crds, envoy.release], opts=on_cluster)
+dns = ExternalDns(
+    "external-dns",
+    cluster,
+    release,
+    dns_token,
+    zone,
+    exclude_domains=settings.excluded_domains,  # other clusters' domains below this one's
+    after=[envoy.crds, envoy.release],
+    opts=on_cluster,
+)
 tunnel = CloudflareTunnel(
     "cloudflare-tunnel",
     cluster,

@@ -17,7 +17,7 @@ from components.config import Cluster
 from components.config import Release as ReleaseSettings
 from components.kube import helm_release, token_secret
 
-NAMESPACE = "cert-manager"
+NAMESPACE = names.CERT_MANAGER_NAMESPACE
 CHART_REPO = "https://charts.jetstack.io"
 API = "cert-manager.io/v1"
 TOKEN_SECRET = "cloudflare-api-token"

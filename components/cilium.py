@@ -9,11 +9,12 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
+from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
 from components.kube import helm_release
 
-NAMESPACE = "kube-system"
+NAMESPACE = names.SYSTEM_NAMESPACE
 CHART_REPO = "https://helm.cilium.io/"
 POOL_API = "cilium.io/v2"  # v2alpha1 is no longer served by Cilium 1.20
 L2_POLICY_API = "cilium.io/v2alpha1"  # still the only version of this kind in 1.20

@@ -24,26 +24,28 @@ The config is split the way promotion needs it (see README "Promotion"):
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, cast
 
-import pulumi
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
+    StrictBool,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from components import names
 
 PROJECT = "homelab"
 
@@ -88,17 +90,42 @@ _DNS_NAME = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z][a-z0-9-]{{0,62}}(?<!-)$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@(?P<domain>[^@\s]+)$")
 _CF_ID = re.compile(r"^[0-9a-f]{32}$")
-_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|k|M|G)?$")
+#: What the EnvoyProxy CRD accepts for ``shutdown.drainTimeout`` (gateway.envoyproxy.io v1.9.0).
+_ENVOY_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
+#: Go's time.ParseDuration, what Cilium reads its lease flags with (no sign: a lease is positive).
+_GO_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+#: CPU: millicores or cores with at most three decimals, as Kubernetes stores them.
+_CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?)$")
+#: Memory: bytes with a binary or decimal suffix (``100m`` would be a tenth of a byte).
+_MEMORY = re.compile(r"^(?P<n>[0-9]+)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_MEMORY_UNITS = {
+    None: 1,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+}
+#: Regex syntax RE2 (Go, which Cilium matches interfaces with) does not have, though Python does.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
+#: A sane ceiling for replica counts: a homelab cluster has a handful of nodes.
+MAX_REPLICAS = 50
 _VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")
 
 
 class ConfigError(ValueError):
-    """Invalid stack config. Each line names the config key and the bad value."""
+    """Invalid stack config. Each line names the config key and the bad value; ``source`` names
+    the stack file the config comes from (lines about other stack files name theirs)."""
 
-    def __init__(self, problems: Iterable[str]):
+    def __init__(self, problems: Iterable[str], source: str | None = None):
         self.problems = list(problems)
-        super().__init__("invalid stack config:\n  - " + "\n  - ".join(self.problems))
+        self.source = source
+        where = f" ({source})" if source else ""
+        super().__init__(f"invalid stack config{where}:\n  - " + "\n  - ".join(self.problems))
 
 
 def is_dns_name(value: str) -> bool:
@@ -115,12 +142,52 @@ def is_k8s_name(value: str) -> bool:
     return bool(_K8S_NAME.match(value))
 
 
+def is_below(name: str, parent: str) -> bool:
+    """``name`` is a strict subdomain of ``parent``."""
+    return name.endswith("." + parent)
+
+
+def go_duration(text: str) -> float | None:
+    """Seconds of a Go duration (``15s``, ``1m30s``, ``1.5h``), None when Go would refuse it."""
+    pos, total = 0, 0.0
+    while pos < len(text):
+        match = _GO_DURATION_PART.match(text, pos)
+        if match is None:
+            return None
+        total += float(match[1]) * _GO_UNITS[match[2]]
+        pos = match.end()
+    return total if text else None
+
+
+def memory_bytes(text: str) -> int | None:
+    match = _MEMORY.match(text)
+    return None if match is None else int(match["n"]) * _MEMORY_UNITS[match["unit"]]
+
+
+def _interface_regex(value: str) -> str:
+    if _NOT_RE2.search(value):
+        raise ValueError(
+            f"{value!r} uses lookaround or a backreference, which Cilium's Go (RE2) regular expressions do not have"
+        )
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+    return value
+
+
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+Replicas = Annotated[StrictInt, Field(ge=1, le=MAX_REPLICAS)]
+
+
 class Model(BaseModel):
     """Base of every config object: camelCase keys as in the stack file, no unknown keys."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
-        populate_by_name=True,
+        # only the documented camelCase keys: `kube_context` is a typo, not an alias
+        validate_by_name=False,
+        validate_by_alias=True,
         extra="forbid",
         frozen=True,
     )
@@ -140,7 +207,7 @@ class ApiServer(Model):
     """The Kubernetes API endpoint Cilium talks to once kube-proxy is gone."""
 
     host: str
-    port: int = Field(default=6443, ge=1, le=65535)
+    port: Port = 6443
 
     @field_validator("host")
     @classmethod
@@ -202,8 +269,8 @@ class PoolBlock(Model):
 
 class LoadBalancer(Model):
     blocks: Annotated[list[PoolBlock], Field(min_length=1)]
-    #: Interfaces (regexes) that answer ARP for LB IPs; empty means every interface.
-    l2_interfaces: list[str] = Field(default_factory=list)
+    #: Interfaces (regexes, Go syntax) that answer ARP for LB IPs; empty means every interface.
+    l2_interfaces: list[Annotated[str, AfterValidator(_interface_regex)]] = Field(default_factory=list)
 
     def __contains__(self, ip: object) -> bool:
         return any(ip in block for block in self.blocks)
@@ -244,6 +311,10 @@ class Cloudflare(Model):
     tunnel_name: str | None = None
     #: The tunnel's CNAME; defaults to ``external.<domain>``.
     tunnel_hostname: str | None = None
+    #: The zone has edge certificates for names more than one label below it (Advanced
+    #: Certificate Manager or Total TLS): required when ``domain`` is below a zone (this stack's
+    #: or another's), since Universal SSL covers only ``<zone>`` and ``*.<zone>``.
+    advanced_certificates: StrictBool = False
 
     @field_validator("account_id", "zone_id")
     @classmethod
@@ -293,16 +364,50 @@ class Images(Model):
 
 
 class RateLimit(Model):
-    qps: int = Field(ge=1)
-    burst: int = Field(ge=1)
+    qps: StrictInt = Field(ge=1, le=10000)
+    burst: StrictInt = Field(ge=1, le=10000)
+
+    @model_validator(mode="after")
+    def _burst(self) -> RateLimit:
+        if self.burst < self.qps:
+            raise ValueError(f"burst {self.burst} is below qps {self.qps}; a token bucket's burst is at least its rate")
+        return self
 
 
 class L2Lease(Model):
-    """Cilium holds one lease per announced service; these bound API-server load and failover time."""
+    """Cilium holds one lease per announced service; these bound API-server load and failover time.
+
+    Go durations. Cilium elects each service's announcer with client-go's leader election, which
+    refuses a renew deadline not below the lease duration, or not above 1.2 x the retry period.
+    """
 
     duration: str = "15s"
     renew_deadline: str = "5s"
     retry_period: str = "2s"
+
+    @field_validator("duration", "renew_deadline", "retry_period")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        seconds = go_duration(value)
+        if seconds is None:
+            raise ValueError(f"{value!r} is not a Go duration (e.g. 15s, 1m30s)")
+        if seconds <= 0:
+            raise ValueError(f"{value!r} is not a positive duration")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> L2Lease:
+        duration, renew, retry = (
+            go_duration(v) or 0.0 for v in (self.duration, self.renew_deadline, self.retry_period)
+        )
+        if not renew < duration:
+            raise ValueError(f"renewDeadline {self.renew_deadline!r} must be below duration {self.duration!r}")
+        if not renew > retry * 1.2:
+            raise ValueError(
+                f"renewDeadline {self.renew_deadline!r} must be above 1.2 x retryPeriod {self.retry_period!r} "
+                "(client-go leader election)"
+            )
+        return self
 
 
 class CiliumTuning(Model):
@@ -315,18 +420,52 @@ class Resources(Model):
     memory_request: str = "128Mi"
     memory_limit: str = "1Gi"
 
+    @field_validator("cpu_request")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        if not _CPU.match(value) or value.strip("0.m") == "":
+            raise ValueError(f"{value!r} is not a CPU quantity (e.g. 100m or 0.5)")
+        return value
+
+    @field_validator("memory_request", "memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not memory_bytes(value):
+            raise ValueError(f"{value!r} is not a memory quantity (e.g. 128Mi or 1Gi)")
+        return value
+
+    @model_validator(mode="after")
+    def _request_within_limit(self) -> Resources:
+        if (memory_bytes(self.memory_request) or 0) > (memory_bytes(self.memory_limit) or 0):
+            raise ValueError(
+                f"memoryRequest {self.memory_request!r} is above memoryLimit {self.memory_limit!r}; "
+                "the API server refuses such a pod"
+            )
+        return self
+
 
 class EnvoyProxy(Model):
-    replicas: int = Field(default=2, ge=1)
+    replicas: Replicas = 2
     resources: Resources = Resources()
-    #: Seconds Envoy drains connections on shutdown before the pod ends.
+    #: How long Envoy drains connections on shutdown (the EnvoyProxy CRD's duration syntax).
     drain_timeout: str = "180s"
     external_traffic_policy: Literal["Cluster", "Local"] = "Cluster"
 
+    @field_validator("drain_timeout")
+    @classmethod
+    def _drain(cls, value: str) -> str:
+        if not _ENVOY_DURATION.match(value):
+            raise ValueError(
+                f"{value!r} is not a duration the EnvoyProxy CRD accepts (whole numbers of h, m, s or ms, e.g. 180s)"
+            )
+        return value
+
 
 class Cloudflared(Model):
-    replicas: int = Field(default=2, ge=1)
-    resources: Resources = Resources(cpu_request="10m", memory_request="64Mi", memory_limit="256Mi")
+    replicas: Replicas = 2
+    resources: Resources = Resources.model_validate(
+        {"cpuRequest": "10m", "memoryRequest": "64Mi", "memoryLimit": "256Mi"}
+    )
 
 
 class Release(Model):
@@ -352,16 +491,16 @@ class App(Model):
     namespace: str
     hostnames: Annotated[list[str], Field(min_length=1)]
     service: str
-    port: int = Field(ge=1, le=65535)
+    port: Port
     exposure: Exposure
     #: Create the app's namespace here (when nothing else does, e.g. before the app exists).
-    create_namespace: bool = False
+    create_namespace: StrictBool = False
 
 
 class Promotion(Model):
     #: Refuse chart versions and image tags staging has not run. On by default; never read on
     #: the staging stack itself. Staging's file sets it off to say so.
-    require_staging: bool = True
+    require_staging: StrictBool = True
     #: The stack main reads staging's release from.
     staging_stack: str = f"organization/{PROJECT}/staging"
 
@@ -389,16 +528,6 @@ def _version_problems(release: Release) -> Iterator[str]:
         for field, value in model:
             if not _VERSION.match(value):
                 yield f"{_key(RELEASE_KEY, section, to_camel(field))}: {value!r} is not a pinned version (x.y.z)"
-    for field in ("duration", "renew_deadline", "retry_period"):
-        value = getattr(release.cilium.l2_lease, field)
-        if not _DURATION.match(value):
-            yield f"{_key(RELEASE_KEY, 'cilium', 'l2Lease', to_camel(field))}: {value!r} is not a duration"
-    if not _DURATION.match(release.envoy.drain_timeout):
-        yield f"{_key(RELEASE_KEY, 'envoy', 'drainTimeout')}: {release.envoy.drain_timeout!r} is not a duration"
-    for section, res in (("envoy", release.envoy.resources), ("cloudflared", release.cloudflared.resources)):
-        for field, value in res:
-            if not _QUANTITY.match(value):
-                yield f"{_key(RELEASE_KEY, section, 'resources', to_camel(field))}: {value!r} is not a quantity"
 
 
 def _network_problems(c: Cluster) -> Iterator[str]:
@@ -454,9 +583,14 @@ def _network_problems(c: Cluster) -> Iterator[str]:
         )
 
 
-def _name_problems(c: Cluster) -> Iterator[str]:
+def _name_problems(c: Cluster, stack: str | None) -> Iterator[str]:
     if not is_k8s_name(c.name):
         yield f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not a DNS label (a-z, 0-9, -)"
+    if stack is not None and c.name != stack:
+        yield (
+            f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not the stack's name {stack!r}; "
+            "one stack per cluster, named after it"
+        )
     if not is_dns_name(c.domain):
         yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not a DNS name"
     zone = c.cloudflare.zone
@@ -465,6 +599,10 @@ def _name_problems(c: Cluster) -> Iterator[str]:
     elif is_dns_name(c.domain) and not (c.domain == zone or c.domain.endswith("." + zone)):
         zone_key = _key(CLUSTER_KEY, "cloudflare", "zone")
         yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not in {zone_key} {zone!r}"
+    elif is_below(c.domain, zone) and not c.cloudflare.advanced_certificates:
+        yield (
+            f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is below the zone {zone!r}: {ACM_REASON.format(zone=zone)}"
+        )
     host = c.tunnel_hostname
     if is_dns_name(c.domain) and not is_one_below(host, c.domain):
         yield (
@@ -475,19 +613,47 @@ def _name_problems(c: Cluster) -> Iterator[str]:
         yield f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelName')}: {c.cloudflare.tunnel_name!r} is empty"
 
 
+#: Why a domain below a zone needs ``cloudflare.advancedCertificates`` (DESIGN.md, "Seed points resolved").
+ACM_REASON = (
+    "Cloudflare's Universal SSL covers only {zone} and *.{zone}, so proxied names under it get no edge "
+    "certificate. Give the cluster a zone of its own, or set homelab:cluster.cloudflare.advancedCertificates: "
+    "true if the zone has Advanced Certificate Manager (or Total TLS)"
+)
+
+#: HTTPRoutes the program itself creates, by (namespace, name).
+PROGRAM_ROUTES = {(names.NETWORK_NAMESPACE, names.REDIRECT_ROUTE): "the gateways' HTTP->HTTPS redirect"}
+
+
 def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
     domain = cluster.domain
     reserved = {cluster.tunnel_hostname: "the tunnel's hostname", f"internal.{domain}": "envoy-internal's DNS target"}
     claimed: dict[str, str] = {}
-    names: dict[tuple[str, str], str] = {}
+    routes: dict[tuple[str, str], str] = {}
+    created: dict[str, str] = {}
     for i, app in enumerate(apps):
         for field, value in (("name", app.name), ("namespace", app.namespace), ("service", app.service)):
             if not is_k8s_name(value):
                 yield f"{_key(APPS_KEY, i, field)}: {value!r} is not a Kubernetes name"
         ident = (app.namespace, app.name)
-        if ident in names:
-            yield f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is already defined by {names[ident]}"
-        names[ident] = _key(APPS_KEY, i)
+        if ident in PROGRAM_ROUTES:
+            yield (
+                f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is the program's own HTTPRoute "
+                f"({PROGRAM_ROUTES[ident]}); name the app's route otherwise"
+            )
+        elif ident in routes:
+            yield f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is already defined by {routes[ident]}"
+        routes[ident] = _key(APPS_KEY, i)
+        if app.create_namespace:
+            key = _key(APPS_KEY, i, "createNamespace")
+            if app.namespace in names.OWNED_NAMESPACES:
+                owner = "the cluster's own" if app.namespace in names.CLUSTER_NAMESPACES else "this program's own"
+                yield (
+                    f"{key}: namespace {app.namespace!r} is {owner}; an app may put its route there "
+                    "but never create it (drop createNamespace)"
+                )
+            elif app.namespace in created:
+                yield f"{key}: namespace {app.namespace!r} is already created by {created[app.namespace]}"
+            created.setdefault(app.namespace, _key(APPS_KEY, i))
         for j, host in enumerate(app.hostnames):
             key = _key(APPS_KEY, i, "hostnames", j)
             if not is_one_below(host, domain):
@@ -502,9 +668,10 @@ def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
             claimed.setdefault(host, key)
 
 
-def semantic_problems(cfg: StackConfig) -> list[str]:
+def semantic_problems(cfg: StackConfig, stack: str | None = None) -> list[str]:
+    """Problems within one stack; ``stack`` (when known) is the stack's name."""
     return [
-        *_name_problems(cfg.cluster),
+        *_name_problems(cfg.cluster, stack),
         *_network_problems(cfg.cluster),
         *_version_problems(cfg.release),
         *_app_problems(cfg.apps, cfg.cluster),
@@ -531,75 +698,103 @@ def _format_error(err: Mapping[str, Any]) -> str:
         return f"{key}: unknown key (typo?)"
     msg = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
-    if isinstance(value, (dict, list)):
-        return f"{key}: {msg}"
+    if isinstance(value, (dict, list)) or repr(value) in msg:
+        return f"{key}: {msg}"  # the value once, never twice
     return f"{key}: {msg} (got {value!r})"
 
 
-def _token_problems(raw: Mapping[str, Any], secret_keys: Iterable[str]) -> Iterator[str]:
+#: Plain keys of the providers' own config that hold credentials. The program configures its
+#: providers explicitly from ``homelab:`` secrets, but a plain value here is still a leak.
+PROVIDER_SECRET_KEYS = ("cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey")
+
+
+def _how(key: str) -> str:
+    return f"`pulumi config set --secret {key} <value>`"
+
+
+def _token_problems(raw: Mapping[str, Any], secret_keys: Iterable[str], require: bool) -> Iterator[str]:
     secret = set(secret_keys)
     for name in SECRET_KEYS:
         key = f"{PROJECT}:{name}"
-        how = f"set it with `pulumi config set --secret {key} <token>`"
         value = raw.get(name)
         if value is None or not str(value).strip():
-            if name in REQUIRED_SECRETS:
-                yield f"{key}: required secret is missing; {how}"
+            if require and name in REQUIRED_SECRETS:
+                yield f"{key}: required secret is missing; set it with {_how(key)}"
         elif key not in secret:
             # never echo the value: it is the secret
-            yield f"{key}: is set in plain text in the stack config; remove it and {how}"
+            yield (
+                f"{key}: is set in plain text in the stack config; remove it (`pulumi config rm {key}`), "
+                f"rotate it, and set it with {_how(key)}"
+            )
 
 
-def parse(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackConfig:
+def plain_secret_problems(config: Mapping[str, Any], secret_keys: Iterable[str]) -> list[str]:
+    """Provider credentials (``cloudflare:apiToken``...) set without ``--secret``; values never shown."""
+    secret = set(secret_keys)
+    return [
+        f"{key}: is set in plain text in the stack config; remove it (`pulumi config rm {key}`), rotate it, "
+        f"and keep the token in homelab:{API_TOKEN_KEY} (set with {_how(f'{PROJECT}:{API_TOKEN_KEY}')})"
+        for key in PROVIDER_SECRET_KEYS
+        if config.get(key) not in (None, "") and key not in secret
+    ]
+
+
+_CREDENTIAL = re.compile(r"^[A-Za-z0-9_+/=-]{20,}$")
+
+
+def looks_like_credential(value: str) -> bool:
+    """A long run of token characters with letters and digits: what API tokens, API keys and
+    tunnel tokens look like. Such a value is never echoed, whatever key it was pasted under."""
+    return bool(_CREDENTIAL.match(value)) and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in cast(Mapping[Any, Any], value).values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in cast(list[Any], value):
+            yield from _strings(item)
+
+
+def redact(problems: Iterable[str], raw: Mapping[str, Any]) -> list[str]:
+    """``problems`` with every credential-looking value of ``raw`` (and every secret) masked."""
+    hidden = {s for s in _strings(raw) if looks_like_credential(s)}
+    hidden |= {str(raw[k]) for k in SECRET_KEYS if isinstance(raw.get(k), str) and raw[k]}
+    out = []
+    for line in problems:
+        for value in sorted(hidden, key=len, reverse=True):
+            line = line.replace(value, f"[hidden: {len(value)} characters that look like a credential]")
+        out.append(line)
+    return out
+
+
+def parse(
+    raw: Mapping[str, Any],
+    secret_keys: Iterable[str] = (),
+    *,
+    stack: str | None = None,
+    require_secrets: bool = True,
+) -> StackConfig:
     """Parse the stack's ``homelab:*`` values (keys without the ``homelab:`` prefix).
 
-    ``secret_keys`` are the full config keys Pulumi marks secret. Raises :class:`ConfigError`
-    listing every mistake; the API token's value never appears in it.
+    ``secret_keys`` are the full config keys Pulumi marks secret; ``stack`` is the stack's name
+    (the cluster must be named after it); ``require_secrets`` off parses another stack's file,
+    whose secrets are never read. Raises :class:`ConfigError` listing every mistake; no secret
+    and nothing that looks like one appears in it.
     """
     problems = [f"{PROJECT}:{k}: unknown config key" for k in sorted(set(raw) - set(_TOP_KEYS) - set(SECRET_KEYS))]
-    problems += _token_problems(raw, secret_keys)
+    problems += _token_problems(raw, secret_keys, require_secrets)
     try:
         cfg = StackConfig.model_validate({k: v for k, v in raw.items() if k in _TOP_KEYS})
     except ValidationError as exc:
-        raise ConfigError([*problems, *(_format_error(e) for e in exc.errors())]) from None
-    problems += semantic_problems(cfg)
+        raise ConfigError(redact([*problems, *(_format_error(e) for e in exc.errors())], raw)) from None
+    problems += semantic_problems(cfg, stack)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(redact(problems, raw))
     return cfg
-
-
-class Settings(NamedTuple):
-    config: StackConfig
-    #: Secret Output: the Cloudflare API token, never plain.
-    cloudflare_api_token: pulumi.Output[str]
-    #: Secret Output: the token the cluster's Secrets get (the DNS-only one when set).
-    cluster_dns_token: pulumi.Output[str]
-
-
-def load() -> Settings:
-    """Read and validate the running stack's config before any resource is registered."""
-    from pulumi.runtime import config as runtime_config
-
-    prefix = f"{PROJECT}:"
-    present = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    raw: dict[str, Any] = {}
-    secret_keys = [k for k in present if runtime_config.is_config_secret(k)]
-    for full_key in present:
-        if not full_key.startswith(prefix):
-            continue
-        key = full_key.removeprefix(prefix)
-        value = runtime_config.get_config(full_key)
-        if key not in SECRET_KEYS and isinstance(value, str):
-            # a plain string where an object belongs stays a string: pydantic names the key
-            with contextlib.suppress(json.JSONDecodeError):
-                value = json.loads(value)
-        raw[key] = value
-    cfg = parse(raw, secret_keys)
-    for warning in placeholder_warnings(cfg):
-        pulumi.log.warn(warning)
-    api_token = pulumi.Output.secret(str(raw[API_TOKEN_KEY]))
-    dns_token = pulumi.Output.secret(str(raw[DNS_TOKEN_KEY])) if raw.get(DNS_TOKEN_KEY) else api_token
-    return Settings(cfg, api_token, dns_token)
 
 
 #: Domains reserved for documentation (RFC 2606/6761): fine for the offline plan, refused by

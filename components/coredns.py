@@ -8,11 +8,12 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.helm.v3 import Release
 
+from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
 from components.kube import helm_release
 
-NAMESPACE = "kube-system"
+NAMESPACE = names.SYSTEM_NAMESPACE
 CHART_REPO = "https://coredns.github.io/helm"
 CLUSTER_DOMAIN = "cluster.local"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"

@@ -247,7 +247,7 @@ class EnvoyGateway(pulumi.ComponentResource):
             for gw in (self.external, self.internal)
         ]
         self.redirect = resource(
-            "https-redirect", GATEWAY_API, "HTTPRoute", "https-redirect", redirect_route_spec(), **network
+            names.REDIRECT_ROUTE, GATEWAY_API, "HTTPRoute", names.REDIRECT_ROUTE, redirect_route_spec(), **network
         )
         self.client_policy = resource(
             "client-policy",

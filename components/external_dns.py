@@ -21,7 +21,9 @@ TOKEN_KEY = "api-token"
 TXT_PREFIX = "k8s."
 
 
-def helm_values(cluster: Cluster, zone_id: str) -> dict[str, Any]:
+def helm_values(cluster: Cluster, zone_id: str, exclude_domains: Sequence[str] = ()) -> dict[str, Any]:
+    """``exclude_domains``: other clusters' domains below this one's, which its domain filter
+    would otherwise match (their own external-dns manages them)."""
     return {
         "nameOverride": APP_NAME,
         "fullnameOverride": APP_NAME,
@@ -35,6 +37,7 @@ def helm_values(cluster: Cluster, zone_id: str) -> dict[str, Any]:
         "txtOwnerId": cluster.external_dns.owner_id,
         "txtPrefix": TXT_PREFIX,
         "domainFilters": [cluster.domain],
+        "excludeDomains": list(exclude_domains),
         # the same constant the Gateways' target annotations are written with
         "annotationPrefix": names.EXTERNAL_DNS_ANNOTATION_PREFIX,
         "triggerLoopOnEvent": True,
@@ -56,6 +59,7 @@ class ExternalDns(pulumi.ComponentResource):
         release: ReleaseSettings,
         api_token: pulumi.Input[str],
         zone_id: pulumi.Input[str],
+        exclude_domains: Sequence[str] = (),
         after: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -76,7 +80,13 @@ class ExternalDns(pulumi.ComponentResource):
             version=release.charts.external_dns,
             namespace=names.NETWORK_NAMESPACE,
             repo=CHART_REPO,
-            values=pulumi.Output.from_input(zone_id).apply(lambda zid: helm_values(cluster, zid)),
+            values=pulumi.Output.from_input(zone_id).apply(lambda zid: helm_values(cluster, zid, exclude_domains)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[token, *after]),
         )
-        self.register_outputs({"ownerId": cluster.external_dns.owner_id, "domain": cluster.domain})
+        self.register_outputs(
+            {
+                "ownerId": cluster.external_dns.owner_id,
+                "domain": cluster.domain,
+                "excludeDomains": list(exclude_domains),
+            }
+        )

@@ -7,6 +7,17 @@ from __future__ import annotations
 
 #: Namespace of the gateways, external-dns, cloudflared and the wildcard certificate.
 NETWORK_NAMESPACE = "network"
+#: Namespace this program creates for cert-manager.
+CERT_MANAGER_NAMESPACE = "cert-manager"
+#: Where Cilium and CoreDNS run (the cluster's own namespace).
+SYSTEM_NAMESPACE = "kube-system"
+#: Namespaces every cluster brings itself.
+CLUSTER_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+#: Namespaces no app may create: the program's own and the cluster's.
+OWNED_NAMESPACES = (NETWORK_NAMESPACE, CERT_MANAGER_NAMESPACE, *CLUSTER_NAMESPACES)
+
+#: The HTTPRoute (in NETWORK_NAMESPACE) that answers both gateways' port 80 with a redirect.
+REDIRECT_ROUTE = "https-redirect"
 
 GATEWAY_CLASS = "envoy"
 #: The EnvoyProxy the GatewayClass points at, and the name of both traffic policies.

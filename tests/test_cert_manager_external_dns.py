@@ -12,7 +12,8 @@ from tools import mockrun
 from tools.mockrun import Plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-DOMAIN = {"main": "example.com", "staging": "staging.example.com"}
+DOMAIN = {"main": "example.com", "staging": "example.net"}
+ZONE = {"main": "example.com", "staging": "example.net"}
 TOKEN = "cf-api-token-SENTINEL-7f3a9c"
 
 
@@ -47,7 +48,7 @@ def test_cluster_issuers(plans: dict[str, Plan], stack: str, issuer: str, server
     assert acme["server"] == server
     assert acme["email"] == "admin@example.com"
     (solver,) = acme["solvers"]
-    assert solver["selector"] == {"dnsZones": ["example.com"]}
+    assert solver["selector"] == {"dnsZones": [ZONE[stack]]}
     assert solver["dns01"] == {
         "cloudflare": {"apiTokenSecretRef": {"name": "cloudflare-api-token", "key": "api-token"}}
     }

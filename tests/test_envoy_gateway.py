@@ -11,7 +11,7 @@ from tests.conftest import STACKS
 from tools.mockrun import Plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-DOMAIN = {"main": "example.com", "staging": "staging.example.com"}
+DOMAIN = {"main": "example.com", "staging": "example.net"}
 NET = {"main": "10.11", "staging": "10.12"}
 POD_CIDR = {"main": "10.201.0.0/16", "staging": "10.202.0.0/16"}
 

@@ -27,8 +27,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "homelab"
@@ -52,14 +50,18 @@ from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 # stack config
 
 
-def stack_file(stack: str) -> Path:
-    return ROOT / f"Pulumi.{stack}.yaml"
+def stack_file(stack: str, root: Path = ROOT) -> Path:
+    from components.stack_files import stack_file as path_of
+
+    return path_of(root, stack)
 
 
-def read_stack_config(stack: str, path: Path | None = None) -> dict[str, Any]:
-    """The ``config:`` map of a stack file, keys as written (``homelab:cluster``...)."""
-    data = yaml.safe_load((path or stack_file(stack)).read_text()) or {}
-    return dict(data.get("config") or {})
+def read_stack_config(stack: str, path: Path | None = None, root: Path = ROOT) -> dict[str, Any]:
+    """The ``config:`` map of a stack file, keys as written (``homelab:cluster``...). Raises
+    :class:`components.stack_files.StackFileError` (file:line: what) for a broken file."""
+    from components.stack_files import read_stack_file
+
+    return read_stack_file(path or stack_file(stack, root))
 
 
 def placeholder(key: str) -> str:
@@ -218,7 +220,9 @@ def plain_strings(value: Any) -> Iterator[str]:
 
 
 def _fake_id(*parts: str) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]
+    """A provider-computed id stand-in: ``mock-`` and 27 hex digits (32 characters, like
+    Cloudflare's ids), so no rendered file can pass it off as a real one."""
+    return "mock-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:27]
 
 
 class ProviderMocks(pulumi_mocks.Mocks):
@@ -242,7 +246,7 @@ class ProviderMocks(pulumi_mocks.Mocks):
             outputs["base64"] = base64.b64encode(raw[:length]).decode()
             outputs["hex"] = raw[:length].hex()
         elif args.typ == "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared":
-            rid = str(uuid.UUID(_fake_id("tunnel", str(args.inputs.get("name")))))
+            rid = f"mock-tunnel-{uuid.UUID(hashlib.sha256(str(args.inputs.get('name')).encode()).hexdigest()[:32])}"
             outputs["accountTag"] = args.inputs.get("accountId")
         elif args.typ.startswith("cloudflare:"):
             rid = _fake_id(args.typ, args.name)
@@ -386,7 +390,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def referenced_stack(stack: str, config: Mapping[str, Any]) -> tuple[str, str] | None:
+def referenced_stack(stack: str, config: Mapping[str, Any], root: Path = ROOT) -> tuple[str, str] | None:
     """(reference, stack name) of the stack ``stack``'s staging gate reads, or None when the
     gate is off or reads no stack file here. Uses the config model, so its defaults hold."""
     from pydantic import ValidationError
@@ -398,18 +402,26 @@ def referenced_stack(stack: str, config: Mapping[str, Any]) -> tuple[str, str] |
     except ValidationError:
         return None  # the program itself reports the bad key
     other = promotion.staging_stack.rsplit("/", 1)[-1]
-    if not promotion.require_staging or other == stack or not stack_file(other).exists():
+    if not promotion.require_staging or other == stack or not stack_file(other, root).exists():
         return None
     return promotion.staging_stack, other
 
 
-def referenced_stack_outputs(stack: str, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def referenced_stack_outputs(stack: str, config: Mapping[str, Any], root: Path = ROOT) -> dict[str, dict[str, Any]]:
     """Answers for the stack references ``stack`` makes: main's staging gate reads what staging
     exports, so staging's own stack file is run first (as if staging were deployed as written)."""
-    ref = referenced_stack(stack, config)
+    ref = referenced_stack(stack, config, root)
     if ref is None:
         return {}
-    return {ref[0]: run(ref[1], stack_outputs={}).outputs}
+    return {ref[0]: run(ref[1], stack_outputs={}, root=root).outputs}
+
+
+def preflight(stack: str, values: Mapping[str, str], secret_keys: list[str], root: Path = ROOT) -> None:
+    """The program's own config check (this stack and the homelab around it), done before
+    anything runs: a refused config never costs a run of the stack main's gate reads."""
+    from components import homelab
+
+    homelab.check(stack, homelab.decoded(values), secret_keys, root)
 
 
 def run(
@@ -421,6 +433,7 @@ def run(
     program: Callable[[], None] | None = None,
     preview: bool = True,
     registered: list[Registration] | None = None,
+    root: Path = ROOT,
 ) -> Plan:
     """Run the program for ``stack`` under mocks and return what it registered.
 
@@ -428,16 +441,19 @@ def run(
     ``secret_values`` replace the placeholders of secret keys (tests use them to trace a known
     token); ``stack_outputs`` answers StackReferences by stack name. Exceptions the program
     raises (a :class:`components.config.ConfigError` for bad input) propagate unchanged;
-    pass ``registered`` to see what was registered before the failure.
+    pass ``registered`` to see what was registered before the failure. ``root`` is the project
+    directory (its ``Pulumi.yaml`` and stack files), as the CLI's project root.
     """
-    raw_config = read_stack_config(stack) if config is None else config
-    if stack_outputs is None:
-        stack_outputs = referenced_stack_outputs(stack, raw_config)
+    raw_config = read_stack_config(stack, root=root) if config is None else config
     values, secret_keys = program_config(raw_config)
     for key, value in (secret_values or {}).items():
         values[key] = value
         if key not in secret_keys:
             secret_keys.append(key)
+    if program is None:
+        preflight(stack, values, secret_keys, root)
+    if stack_outputs is None:
+        stack_outputs = referenced_stack_outputs(stack, raw_config, root)
 
     monitor = RecordingMonitor(ProviderMocks(stack_outputs))
     if registered is not None:
@@ -452,6 +468,7 @@ def run(
         logger=logs.logger,
         organization="organization",
     )
+    cast(Any, settings.SETTINGS).root_directory = str(root)  # what the CLI tells the program: the project root
     runtime_config.set_all_config(values, secret_keys)
     os.environ.pop("PULUMI_CONFIG", None)
 

@@ -20,6 +20,7 @@ import re
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +61,58 @@ def tree(plan: Plan) -> list[str]:
     lines: list[str] = []
 
     def walk(res: Registration, depth: int) -> None:
-        kids = plan.children(res)
+        kids = _sorted(plan.children(res))
         count = sum(1 for _ in plan.descendants(res))
         extra = f"  ({count} resources)" if not res.custom and count else ""
         lines.append(f"{'  ' * depth}{res.type}  {res.name}{extra}")
         for kid in kids:
             walk(kid, depth + 1)
 
-    for res in plan.resources:
-        if plan.is_top(res):
-            walk(res, 1)
+    for res in _sorted(r for r in plan.resources if plan.is_top(r)):
+        walk(res, 1)
     return [f"stack {plan.stack}: {len(plan.resources)} resources", *lines]
+
+
+def _sorted(resources: Iterable[Registration]) -> list[Registration]:
+    """Siblings by name, then type: registration order varies from run to run (resources made
+    inside Output callbacks register when their inputs resolve), the printed plan must not."""
+    return sorted(resources, key=lambda r: (r.name, r.type))
+
+
+def object_identity(res: Registration) -> tuple[str, str, str, str] | None:
+    """(API group, kind, namespace, name) of the object a Kubernetes resource writes (a Helm
+    release counts as object `Release` of group `helm.sh`), None for anything else."""
+    if res.type == "kubernetes:helm.sh/v3:Release":
+        inputs = res.plain_inputs
+        return ("helm.sh", "Release", str(inputs.get("namespace") or ""), str(inputs.get("name") or res.name))
+    if not res.custom or not res.type.startswith("kubernetes:") or res.type.startswith("pulumi:providers:"):
+        return None
+    obj = res.k8s_object
+    meta = obj.get("metadata") or {}
+    api_version = str(obj.get("apiVersion") or "")
+    group = api_version.split("/", 1)[0] if "/" in api_version else ""
+    return (group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or res.name))
+
+
+def duplicate_objects(plan: Plan) -> list[str]:
+    """Two resources of one plan that would write the same Kubernetes object: the second
+    `pulumi up` create fails halfway ("already exists"), or two owners fight over it."""
+    seen: dict[tuple[str, str, str, str], Registration] = {}
+    problems = []
+    for res in plan.resources:
+        ident = object_identity(res)
+        if ident is None:
+            continue
+        if ident in seen:
+            group, kind, namespace, name = ident
+            where = f"{namespace}/{name}" if namespace else name
+            problems.append(
+                f"{kind} {where} ({group or 'core'}) is written by two resources: "
+                f"{seen[ident].name} ({seen[ident].type}) and {res.name} ({res.type})"
+            )
+        else:
+            seen[ident] = res
+    return sorted(problems)
 
 
 def _slug(text: str) -> str:
@@ -126,27 +168,73 @@ def write(plan: Plan, out: Path) -> list[Path]:
     return written
 
 
+#: Left in ``rendered/<stack>/`` when the plan's objects fail schema validation.
+INVALID_MARK = "SCHEMA-PROBLEMS.txt"
+
+
+def _forget(out: Path, stack: str) -> None:
+    """A refused plan leaves no earlier rendering that could pass for this config's."""
+    target = out / stack
+    if target.exists():
+        shutil.rmtree(target)
+        print(f"removed {target}: it was rendered from an earlier config", file=sys.stderr)
+
+
+def _refuse(message: str, out: Path, stack: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    _forget(out, stack)
+    print("nothing written", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", required=True, help="stack name: main or staging")
-    parser.add_argument("--out", type=Path, default=RENDERED, help="where to write (default: rendered/)")
+    parser.add_argument("--stack", required=True, help="stack name (a Pulumi.<stack>.yaml beside Pulumi.yaml)")
+    parser.add_argument("--root", type=Path, default=mockrun.ROOT, help="project directory (default: this one)")
+    parser.add_argument("--out", type=Path, help="where to write (default: <root>/rendered/)")
     parser.add_argument("--stack-file", type=Path, help="read config from this file instead of Pulumi.<stack>.yaml")
     parser.add_argument("--no-validate", action="store_true", help="skip the upstream-schema validation")
+    parser.add_argument("--debug", action="store_true", help="show a traceback when the plan itself fails")
     args = parser.parse_args(argv)
-
-    stack_file = args.stack_file or mockrun.stack_file(args.stack)
-    if not stack_file.exists():
-        print(f"error: no stack file {stack_file}", file=sys.stderr)
+    try:
+        return _plan(args)
+    except Exception as exc:  # a bug, not bad input: say so in one line unless asked for more
+        if args.debug:
+            raise
+        print(
+            f"error: the plan failed: {type(exc).__name__}: {exc} (re-run with --debug for a traceback)",
+            file=sys.stderr,
+        )
         return 2
+
+
+def _plan(args: argparse.Namespace) -> int:
     from components.config import ConfigError
     from components.promotion import PromotionGateError
+    from components.stack_files import StackFileError, is_stack_name, stack_files
 
-    try:
-        plan = mockrun.run(args.stack, mockrun.read_stack_config(args.stack, stack_file))
-    except (ConfigError, PromotionGateError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("nothing written", file=sys.stderr)
+    root: Path = args.root
+    out: Path = args.out or root / "rendered"
+    stack: str = args.stack
+    if not is_stack_name(stack):
+        print(f"error: --stack {stack!r} is not a stack name (letters, digits, '-', '_', '.')", file=sys.stderr)
         return 2
+    if not (root / "Pulumi.yaml").is_file():
+        print(f"error: {root}: no Pulumi.yaml, not the project directory", file=sys.stderr)
+        return 2
+    stack_file = args.stack_file or mockrun.stack_file(stack, root)
+    if not stack_file.is_file():
+        known = ", ".join(stack_files(root)) or "none"
+        return _refuse(f"no stack file {stack_file} (stacks of this project: {known})", out, stack)
+    try:
+        config = mockrun.read_stack_config(stack, stack_file)
+        plan = mockrun.run(stack, config, root=root)
+    except (ConfigError, PromotionGateError, StackFileError) as exc:
+        return _refuse(str(exc), out, stack)
+    duplicates = duplicate_objects(plan)
+    if duplicates:
+        lines = "\n  - ".join(duplicates)
+        return _refuse(f"two resources of the plan write the same Kubernetes object:\n  - {lines}", out, stack)
 
     print("\n".join(tree(plan)))
     counts = Counter((top.type, top.name) for r in plan.resources if (top := _component_of(plan, r)) is not None)
@@ -157,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in plan.log:
         print(line)
 
-    written = write(plan, args.out)
-    print(f"\nwrote {len(written)} files under {args.out / plan.stack}")
+    written = write(plan, out)
+    print(f"\nwrote {len(written)} files under {out / plan.stack}")
 
     if args.no_validate:
         return 0
@@ -168,9 +256,13 @@ def main(argv: list[str] | None = None) -> int:
         print(note)
     problems = schema_check.plan_problems(plan)
     if problems:
+        (out / plan.stack / INVALID_MARK).write_text(
+            "These objects fail the upstream schemas; do not apply them.\n" + "".join(f"{p}\n" for p in problems)
+        )
         print(f"\nschema validation: {len(problems)} problem(s)", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
+        print(f"marked {out / plan.stack} as invalid ({INVALID_MARK})", file=sys.stderr)
         return 1
     print("schema validation: every object and Helm release matches the upstream schemas")
     return 0

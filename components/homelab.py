@@ -1,0 +1,289 @@
+"""The homelab as a whole: every stack file beside ``Pulumi.yaml``, checked together.
+
+One stack per cluster, any number of clusters. Each run of the program reads every
+``Pulumi.<stack>.yaml`` in the project (plain values only: another stack's ``secure:`` values are
+never read or decrypted), parses each with the same models as its own config, and refuses, before
+any resource is registered, when the clusters would step on each other (DESIGN.md, "The homelab
+as a whole" and "Seed points resolved"):
+
+* no two VLANs or pod CIDRs overlap, in any combination (pools and gateway IPs lie inside their
+  VLAN, so disjoint VLANs keep them apart too); service CIDRs may repeat, they never leave a
+  cluster;
+* cluster names (= stack names), kubeconfig contexts, external-dns owner ids, tunnel names,
+  tunnel hostnames and domains are unique;
+* a domain below another stack's zone needs ``cloudflare.advancedCertificates: true``, and then
+  the other stack's external-dns leaves it alone (``excludeDomains``);
+* main's staging gate names a stack of this project.
+
+An invalid stack file stops every stack's run: the homelab is one thing, and the message names
+the file. This holds under ``pulumi preview/up`` (the project root is where ``Pulumi.yaml`` is)
+as under the offline plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pulumi
+
+from components import config
+from components.config import ConfigError, StackConfig
+from components.stack_files import StackFileError, is_secure, read_stack_file, stack_file, stack_files
+
+PREFIX = f"{config.PROJECT}:"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One cluster of the homelab: its stack, the file it comes from, its parsed config."""
+
+    stack: str
+    file: str
+    config: StackConfig
+
+    @property
+    def cluster(self) -> config.Cluster:
+        return self.config.cluster
+
+
+def homelab_values(file_config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A stack file's ``homelab:*`` values without the prefix, and the keys that are encrypted.
+
+    Encrypted values are replaced by a marker and never decrypted: only plain values are compared.
+    """
+    raw: dict[str, Any] = {}
+    secret: list[str] = []
+    for key, value in file_config.items():
+        if not key.startswith(PREFIX):
+            continue
+        if is_secure(value):
+            value = "[encrypted]"
+            secret.append(key)
+        raw[key.removeprefix(PREFIX)] = value
+    return raw, secret
+
+
+def read_member(stack: str, path: Path) -> Member:
+    """Parse another stack's file as that stack's run would (its secrets not required)."""
+    file_config = read_stack_file(path)
+    raw, secret = homelab_values(file_config)
+    problems = config.plain_secret_problems(file_config, secret)
+    try:
+        parsed = config.parse(raw, secret, stack=stack, require_secrets=False)
+    except ConfigError as exc:
+        raise ConfigError([*problems, *exc.problems], source=path.name) from None
+    if problems:
+        raise ConfigError(problems, source=path.name)
+    return Member(stack, path.name, parsed)
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-stack rules
+
+
+def _key(*parts: str) -> str:
+    return f"{PREFIX}{config.CLUSTER_KEY}." + ".".join(parts)
+
+
+def _in(member: Member, key: str, value: object) -> str:
+    return f"{key}: {str(value)!r} in {member.file}"
+
+
+def _networks(c: config.Cluster) -> dict[str, IPv4Network]:
+    return {"vlan": c.network.vlan, "podCidr": c.network.pod_cidr}
+
+
+def _network_problems(a: Member, b: Member) -> Iterator[str]:
+    for a_name, a_net in _networks(a.cluster).items():
+        for b_name, b_net in _networks(b.cluster).items():
+            if a_net.overlaps(b_net):
+                yield (
+                    f"{_in(b, _key('network', b_name), b_net)} overlaps {a.stack}'s "
+                    f"{_key('network', a_name)} {str(a_net)!r} ({a.file}); clusters never share addresses"
+                )
+
+
+#: Values no two clusters may share: (config key, what it is, how to read it).
+UNIQUE: tuple[tuple[str, str, Callable[[config.Cluster], str]], ...] = (
+    (_key("kubeContext"), "kubeconfig context", lambda c: c.kube_context),
+    (_key("externalDns", "ownerId"), "external-dns owner id", lambda c: c.external_dns.owner_id),
+    (_key("cloudflare", "tunnelName"), "tunnel name", lambda c: c.tunnel_name),
+    (_key("cloudflare", "tunnelHostname"), "tunnel hostname", lambda c: c.tunnel_hostname),
+    (_key("domain"), "domain", lambda c: c.domain),
+)
+
+
+def _unique_problems(a: Member, b: Member) -> Iterator[str]:
+    for key, _, read in UNIQUE:
+        if read(a.cluster) == read(b.cluster):
+            yield f"{_in(b, key, read(b.cluster))} is already {a.stack}'s ({a.file})"
+
+
+def _zone_problems(child: Member, parent: Member) -> Iterator[str]:
+    zone = parent.cluster.cloudflare.zone
+    if zone == child.cluster.cloudflare.zone:
+        return  # below its own zone: the stack's own check says so
+    if config.is_below(child.cluster.domain, zone) and not child.cluster.cloudflare.advanced_certificates:
+        yield (
+            f"{_in(child, _key('domain'), child.cluster.domain)} is below {parent.stack}'s zone {zone!r} "
+            f"({parent.file}): {config.ACM_REASON.format(zone=zone)}"
+        )
+
+
+def _gate_problems(member: Member, stacks: Sequence[str]) -> Iterator[str]:
+    promotion = member.config.promotion
+    if not promotion.require_staging:
+        return
+    key = f"{PREFIX}{config.PROMOTION_KEY}.stagingStack"
+    parts = promotion.staging_stack.split("/")
+    if len(parts) != 3 or parts[1] != config.PROJECT or not all(parts):
+        yield (
+            f"{_in(member, key, promotion.staging_stack)} is not `<organization>/{config.PROJECT}/<stack>`, "
+            "a stack of this project"
+        )
+    elif parts[2] != member.stack and parts[2] not in stacks:
+        yield (
+            f"{_in(member, key, promotion.staging_stack)} names no stack of this project "
+            f"(no Pulumi.{parts[2]}.yaml beside Pulumi.yaml)"
+        )
+
+
+def homelab_problems(members: Sequence[Member]) -> list[str]:
+    """Every broken cross-stack rule, each naming both files, both keys and both values.
+
+    Stacks are compared in name order; the later one is named as the one that collides.
+    """
+    ordered = sorted(members, key=lambda m: m.stack)
+    stacks = [m.stack for m in ordered]
+    problems: list[str] = []
+    for i, b in enumerate(ordered):
+        problems += _gate_problems(b, stacks)
+        for a in ordered[:i]:
+            problems += _network_problems(a, b)
+            problems += _unique_problems(a, b)
+        for a in ordered:
+            if a is not b:
+                problems += _zone_problems(b, a)
+    return problems
+
+
+def excluded_domains(member: Member, members: Sequence[Member]) -> list[str]:
+    """Other clusters' domains below this one's: its external-dns (domain filter = its domain,
+    which matches every name below it) must leave their records alone."""
+    return sorted(
+        m.cluster.domain
+        for m in members
+        if m.stack != member.stack and config.is_below(m.cluster.domain, member.cluster.domain)
+    )
+
+
+def project_members(root: Path, current: Member | None = None) -> list[Member]:
+    """Every stack of the project in ``root``; ``current`` (the running stack, parsed from the
+    config the CLI handed the program) takes the place of its own file. Raises ConfigError."""
+    members = [] if current is None else [current]
+    problems: list[str] = []
+    for stack, path in stack_files(root).items():
+        if current is not None and stack == current.stack:
+            continue
+        try:
+            members.append(read_member(stack, path))
+        except StackFileError as exc:
+            problems.append(str(exc))
+        except ConfigError as exc:
+            problems += [f"{exc.source}: {p}" for p in exc.problems]
+    if problems:
+        raise ConfigError(
+            [*problems, "every stack file of the homelab must be valid: each run checks them all together"],
+            source=current.file if current else None,
+        )
+    return members
+
+
+# ---------------------------------------------------------------------------------------------
+# the program's entry point
+
+
+class Settings(NamedTuple):
+    config: StackConfig
+    #: Secret Output: the Cloudflare API token, never plain.
+    cloudflare_api_token: pulumi.Output[str]
+    #: Secret Output: the token the cluster's Secrets get (the DNS-only one when set).
+    cluster_dns_token: pulumi.Output[str]
+    #: Other clusters' domains below this cluster's domain (external-dns leaves them alone).
+    excluded_domains: list[str]
+
+
+#: The project this code belongs to (components/..), the last place to look for Pulumi.yaml.
+CODE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_root() -> Path:
+    """Where ``Pulumi.yaml`` and the stack files are: the directory the CLI names (the project
+    root), else the working directory (the CLI runs the program there), else this code's project."""
+    candidates: list[Path] = []
+    with contextlib.suppress(Exception):
+        root = pulumi.get_root_directory()
+        if root:
+            candidates.append(Path(root))
+    candidates += [Path.cwd(), CODE_ROOT]
+    for candidate in candidates:
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    raise ConfigError([f"no Pulumi.yaml in {', '.join(map(str, candidates))}: cannot find the homelab's stack files"])
+
+
+def decoded(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Config as the CLI hands it over (strings) with the ``homelab:`` objects decoded."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key.startswith(PREFIX) and key.removeprefix(PREFIX) not in config.SECRET_KEYS and isinstance(value, str):
+            # a plain string where an object belongs stays a string: pydantic names the key
+            with contextlib.suppress(json.JSONDecodeError):
+                value = json.loads(value)
+        out[key] = value
+    return out
+
+
+def check(
+    stack: str, file_config: Mapping[str, Any], secret_keys: Sequence[str], root: Path
+) -> tuple[Member, list[Member]]:
+    """Validate ``stack``'s config (as the CLI hands it over: full keys, decoded values) and the
+    whole homelab around it. Raises :class:`ConfigError` naming keys, values and files."""
+    source = stack_file(root, stack).name
+    raw = {k.removeprefix(PREFIX): v for k, v in file_config.items() if k.startswith(PREFIX)}
+    problems = config.plain_secret_problems(file_config, secret_keys)
+    try:
+        parsed = config.parse(raw, secret_keys, stack=stack)
+    except ConfigError as exc:
+        raise ConfigError([*problems, *exc.problems], source=source) from None
+    if problems:
+        raise ConfigError(problems, source=source)
+    member = Member(stack, source, parsed)
+    members = project_members(root, member)
+    cross = homelab_problems(members)
+    if cross:
+        raise ConfigError(cross, source=source)
+    return member, members
+
+
+def load() -> Settings:
+    """Read and validate the running stack's config, and the homelab around it, before any
+    resource is registered."""
+    from pulumi.runtime import config as runtime_config
+
+    present = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = [k for k in present if runtime_config.is_config_secret(k)]
+    values = decoded({key: runtime_config.get_config(key) for key in present})
+    member, members = check(pulumi.get_stack(), values, secret_keys, project_root())
+    for warning in config.placeholder_warnings(member.config):
+        pulumi.log.warn(warning)
+    api_token = pulumi.Output.secret(str(values[PREFIX + config.API_TOKEN_KEY]))
+    dns_value = values.get(PREFIX + config.DNS_TOKEN_KEY)
+    dns_token = pulumi.Output.secret(str(dns_value)) if dns_value else api_token
+    return Settings(member.config, api_token, dns_token, excluded_domains(member, members))
