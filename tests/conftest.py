@@ -1,20 +1,25 @@
 """The one shared fixture: the real program run under the SDK's mock monitor (tools/mockrun.py).
 
 ``plans[stack]`` is the unchanged stack file's run (made once per session); ``run_program``
-runs the program again with a changed config, for tests of refusals and variants.
+runs the program again with a changed config, for tests of refusals and variants; ``project``
+is a temporary copy of the project whose stack files a test may change or add to, with the plan
+command run against it.
 """
 
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tools import mockrun
-from tools.mockrun import Plan
+from tools.mockrun import Plan, Registration
 
 STACKS = ("main", "staging")
 SCHEMAS = mockrun.ROOT.parent / "shared" / "schemas"
@@ -52,3 +57,73 @@ def schemas() -> Path:
     if not SCHEMAS.is_dir():
         pytest.skip(f"upstream schemas not found at {SCHEMAS} (they live in ../shared/schemas beside the repo)")
     return SCHEMAS
+
+
+# ---------------------------------------------------------------------------------------------
+# a temporary copy of the project, for tests that change stack files or add a cluster
+
+#: What a project copy holds: the program and every stack file (components come from the repo).
+PROJECT_FILES = ("Pulumi.yaml", "__main__.py")
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+    registered: list[Registration]
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+class Project:
+    """A copy of the project in a temporary directory; the plan command runs against it."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root = root
+        self.rendered = root / "rendered"
+        self._monkeypatch = monkeypatch
+        root.mkdir(parents=True, exist_ok=True)
+        for name in PROJECT_FILES:
+            shutil.copyfile(mockrun.ROOT / name, root / name)
+        for path in mockrun.ROOT.glob("Pulumi.*.yaml"):
+            shutil.copyfile(path, root / path.name)
+
+    def file(self, stack: str) -> Path:
+        return self.root / f"Pulumi.{stack}.yaml"
+
+    def config(self, stack: str) -> dict[str, Any]:
+        return mockrun.read_stack_config(stack, root=self.root)
+
+    def write(self, stack: str, config: dict[str, Any]) -> None:
+        self.file(stack).write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+
+    def change(self, stack: str, change: Callable[[dict[str, Any]], None]) -> None:
+        cfg = self.config(stack)
+        change(cfg)
+        self.write(stack, cfg)
+
+    def plan(self, stack: str, *args: str, capsys: pytest.CaptureFixture[str]) -> Outcome:
+        """`python -m tools.plan --stack <stack>` in this project; records every registration."""
+        from tools import plan as plan_cmd
+
+        registered: list[Registration] = []
+        original = mockrun.RecordingMonitor._record
+
+        def record(monitor: mockrun.RecordingMonitor, registration: Registration) -> None:
+            registered.append(registration)
+            original(monitor, registration)
+
+        with self._monkeypatch.context() as patch:
+            patch.setattr(mockrun.RecordingMonitor, "_record", record)
+            capsys.readouterr()
+            code = plan_cmd.main(["--stack", stack, "--root", str(self.root), "--no-validate", *args])
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err, registered)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    return Project(tmp_path / "project", monkeypatch)

@@ -476,7 +476,8 @@ def run(
         if program is not None:
             program()
         else:
-            runpy.run_path(str(PROGRAM), run_name="__main__")
+            program_file = root / PROGRAM.name if (root / PROGRAM.name).is_file() else PROGRAM
+            runpy.run_path(str(program_file), run_name="__main__")
 
     # set_mocks made (and finished) a root stack; start a fresh one exactly as `pulumi up` does
     settings.ROOT.set(None)

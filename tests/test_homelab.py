@@ -1,0 +1,166 @@
+"""The homelab as a whole: N clusters, each checked against all the others on every run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import Project
+
+#: A third cluster as a user would add it: its own networks, zone, owner id, tunnel and context.
+LAB = {
+    "homelab:cluster": {
+        "name": "lab",
+        "kubeContext": "lab",
+        "domain": "example.org",
+        "network": {
+            "vlan": "10.13.0.0/16",
+            "podCidr": "10.203.0.0/16",
+            "serviceCidr": "10.200.0.0/16",
+            "apiServer": {"host": "10.13.0.10", "port": 6443},
+        },
+        "loadBalancer": {"blocks": [{"cidr": "10.13.0.15/32"}, {"start": "10.13.1.2", "stop": "10.13.1.127"}]},
+        "gateways": {"internal": "10.13.1.21", "external": "10.13.1.22"},
+        "dns": {"corednsIp": "10.200.0.10"},
+        "certificates": {"email": "admin@example.org", "issuer": "letsencrypt-prod"},
+        "externalDns": {"ownerId": "homelab-lab"},
+        "cloudflare": {"accountId": "0123456789abcdef0123456789abcdef", "zone": "example.org"},
+    },
+    "homelab:apps": [
+        {
+            "name": "whoami",
+            "namespace": "apps",
+            "hostnames": ["whoami.example.org"],
+            "service": "whoami",
+            "port": 80,
+            "exposure": "external",
+            "createNamespace": True,
+        }
+    ],
+}
+
+
+def with_lab(project: Project, **cluster: Any) -> None:
+    cfg: dict[str, Any] = {**LAB, "homelab:release": project.config("staging")["homelab:release"]}
+    cfg["homelab:cluster"] = {**LAB["homelab:cluster"], **cluster}
+    project.write("lab", cfg)
+
+
+def test_a_third_cluster_plans_beside_the_others(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    with_lab(project)
+    lab = project.plan("lab", capsys=capsys)
+    assert lab.code == 0, lab.err
+    assert "stack lab:" in lab.out
+    outputs = yaml.safe_load((project.rendered / "lab" / "outputs.yaml").read_text())
+    assert outputs["lbPool"] == "lab-pool"
+    assert outputs["tunnelHostname"] == "external.example.org"
+    assert outputs["gateways"]["envoy-external"]["address"] == "10.13.1.22"
+    pool = yaml.safe_load((project.rendered / "lab" / "cilium" / "CiliumLoadBalancerIPPool-lab-pool.yaml").read_text())
+    assert pool["spec"]["blocks"] == [{"cidr": "10.13.0.15/32"}, {"start": "10.13.1.2", "stop": "10.13.1.127"}]
+    # the other two still plan with lab beside them
+    for stack in ("main", "staging"):
+        other = project.plan(stack, capsys=capsys)
+        assert other.code == 0, other.err
+
+
+@pytest.mark.parametrize(
+    ("cluster", "message"),
+    [
+        (
+            {"kubeContext": "main"},
+            "homelab:cluster.kubeContext: 'main' in Pulumi.main.yaml is already lab's (Pulumi.lab.yaml)",
+        ),
+        (
+            {"externalDns": {"ownerId": "homelab-staging"}},
+            "homelab:cluster.externalDns.ownerId: 'homelab-staging' in Pulumi.staging.yaml is already lab's "
+            "(Pulumi.lab.yaml)",
+        ),
+        (
+            {
+                "network": {**LAB["homelab:cluster"]["network"], "podCidr": "10.11.64.0/18"},
+            },
+            "homelab:cluster.network.vlan: '10.11.0.0/16' in Pulumi.main.yaml overlaps lab's "
+            "homelab:cluster.network.podCidr '10.11.64.0/18' (Pulumi.lab.yaml)",
+        ),
+    ],
+    ids=["context", "owner id", "pod cidr in main's vlan"],
+)
+def test_a_third_cluster_that_collides_stops_every_stack(
+    cluster: dict[str, Any], message: str, project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_lab(project, **cluster)
+    for stack in ("lab", "main", "staging"):
+        outcome = project.plan(stack, capsys=capsys)
+        assert outcome.code == 2, (stack, outcome.out)
+        assert message in outcome.err, (stack, outcome.err)
+        assert outcome.registered == []
+
+
+def test_an_invalid_third_stack_file_stops_main_and_is_named(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_lab(project, gateways={"internal": "10.13.1.21", "external": "10.13.9.22"})
+    outcome = project.plan("main", capsys=capsys)
+    assert outcome.code == 2
+    assert "Pulumi.lab.yaml: homelab:cluster.gateways.external: '10.13.9.22' is outside the LB pool" in outcome.err
+
+
+def test_a_domain_below_another_zone_with_edge_certificates_is_excluded_from_the_parent(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DESIGN.md: allowed with advancedCertificates; the parent's external-dns leaves it alone."""
+
+    def shared_zone(cfg: dict[str, Any]) -> None:
+        cluster = cfg["homelab:cluster"]
+        cluster["domain"] = "staging.example.com"
+        cluster["cloudflare"]["zone"] = "example.com"
+        cluster["cloudflare"]["advancedCertificates"] = True
+
+    project.change("staging", shared_zone)
+    values = {}
+    for stack in ("main", "staging"):
+        outcome = project.plan(stack, capsys=capsys)
+        assert outcome.code == 0, outcome.err
+        text = (project.rendered / stack / "external-dns" / "helm-external-dns-cloudflare.values.yaml").read_text()
+        values[stack] = yaml.safe_load(text)
+    assert values["main"]["domainFilters"] == ["example.com"]
+    assert values["main"]["excludeDomains"] == ["staging.example.com"]
+    assert values["staging"]["domainFilters"] == ["staging.example.com"]
+    assert values["staging"]["excludeDomains"] == []
+
+
+def test_checked_in_stacks_exclude_nothing(plans: dict[str, Any]) -> None:
+    """Each checked-in cluster has its own zone: no domain lies below another's."""
+    for stack in ("main", "staging"):
+        values = plans[stack].get("kubernetes:helm.sh/v3:Release", "external-dns-release").plain_inputs["values"]
+        assert values["excludeDomains"] == []
+
+
+def test_checked_in_stacks_are_on_their_own_zones() -> None:
+    from tests.conftest import stack_config
+
+    zones = {s: stack_config(s)["homelab:cluster"]["cloudflare"]["zone"] for s in ("main", "staging")}
+    assert zones == {"main": "example.com", "staging": "example.net"}
+
+
+def test_other_stacks_secrets_are_never_read(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """An encrypted value in another stack's file is passed over: main plans without it."""
+    project.change("staging", lambda cfg: cfg.update({"homelab:cloudflareDnsApiToken": {"secure": "v1:opaque"}}))
+    outcome = project.plan("main", capsys=capsys)
+    assert outcome.code == 0, outcome.err
+    assert "v1:opaque" not in outcome.text
+
+
+def test_the_real_run_finds_the_stack_files_from_the_project_root(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Under `pulumi up` the CLI names the project root; the working directory is the fallback."""
+    from components import homelab
+
+    monkeypatch.setattr("pulumi.get_root_directory", lambda: str(project.root))
+    assert homelab.project_root() == project.root
+    monkeypatch.setattr("pulumi.get_root_directory", lambda: "root_directory")  # the SDK's unset default
+    monkeypatch.chdir(project.root)
+    assert homelab.project_root() == project.root
