@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import STACKS, stack_config
+from tests.conftest import STACKS, Project, stack_config
 from tools import plan as plan_cmd
+from tools.mockrun import Plan
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -79,3 +80,98 @@ def test_plan_of_main_stops_at_the_staging_gate(tmp_path: Path, capsys: pytest.C
     assert code == 2
     assert "homelab:release.charts.cilium: main asks for 1.20.1, staging runs 1.20.0" in err
     assert not out.exists()
+
+
+def test_plan_output_is_the_same_twice(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """Registration order varies from run to run; the printed plan and the files must not."""
+    first = project.plan("main", capsys=capsys)
+    files = {p.relative_to(project.rendered): p.read_bytes() for p in project.rendered.rglob("*") if p.is_file()}
+    second = project.plan("main", capsys=capsys)
+    again = {p.relative_to(project.rendered): p.read_bytes() for p in project.rendered.rglob("*") if p.is_file()}
+    assert first.code == second.code == 0
+    assert first.out == second.out
+    assert files == again
+    tree = first.out.splitlines()
+    # siblings by name: the components under the stack, then each one's children
+    assert tree[1] == "  homelab:cert_manager:CertManager  cert-manager  (6 resources)"
+    assert tree[2] == "    kubernetes:core/v1:Secret  cert-manager-cloudflare-token"
+
+
+def test_mock_answers_are_marked_in_rendered_files(plans: dict[str, Plan], tmp_path: Path) -> None:
+    """Provider-computed values (ids, the tunnel token) are the mocks' and say so."""
+    plan = plans["staging"]
+    files = plan_cmd.rendered_files(plan)
+    outputs = yaml.safe_load(files["outputs.yaml"])
+    assert outputs["tunnelId"].startswith("mock-tunnel-")
+    assert outputs["tunnelCname"].startswith("mock-tunnel-") and outputs["tunnelCname"].endswith(".cfargotunnel.com")
+    record = yaml.safe_load(files["cloudflare-tunnel/DnsRecord-cloudflare-tunnel-dns.yaml"])
+    assert record["inputs"]["zoneId"].startswith("mock-")
+    values = yaml.safe_load(files["external-dns/helm-external-dns-cloudflare.values.yaml"])
+    (zone_filter,) = [a for a in values["extraArgs"] if a.startswith("--zone-id-filter=")]
+    assert zone_filter.startswith("--zone-id-filter=mock-")
+
+
+def test_plan_with_schema_problems_marks_its_rendering(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import SCHEMAS
+
+    if not SCHEMAS.is_dir():
+        pytest.skip(f"upstream schemas not found at {SCHEMAS}")
+    from components import cilium
+
+    monkeypatch.setattr(cilium, "pool_spec", lambda cluster: {"blocks": [{"cidrs": "10.12.0.15/32"}]})
+    capsys.readouterr()
+    code = plan_cmd.main(["--stack", "staging", "--root", str(project.root)])
+    err = capsys.readouterr().err
+    assert code == 1
+    mark = project.rendered / "staging" / "SCHEMA-PROBLEMS.txt"
+    assert mark.read_text().startswith("These objects fail the upstream schemas; do not apply them.\n")
+    assert "CiliumLoadBalancerIPPool/staging-pool  spec.blocks[0]" in mark.read_text()
+    assert f"marked {project.rendered / 'staging'} as invalid (SCHEMA-PROBLEMS.txt)" in err
+
+
+def test_two_resources_writing_one_object_are_refused(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan's own net under the config's rules: with the rule for the redirect route's name
+    switched off, an app route of that name is caught as a second writer of the object."""
+    from components import config
+
+    monkeypatch.setattr(config, "PROGRAM_ROUTES", {})
+    route = {
+        "name": "https-redirect",
+        "namespace": "network",
+        "hostnames": ["whoami.example.com"],
+        "service": "whoami",
+        "port": 80,
+        "exposure": "external",
+    }
+    project.change("main", lambda cfg: cfg.update({"homelab:apps": [route]}))
+    outcome = project.plan("main", capsys=capsys)
+    assert outcome.code == 2
+    assert (
+        "HTTPRoute network/https-redirect (gateway.networking.k8s.io) is written by two resources: "
+        "envoy-gateway-https-redirect (kubernetes:gateway.networking.k8s.io/v1:HTTPRoute) and "
+        "network.https-redirect-route (kubernetes:gateway.networking.k8s.io/v1:HTTPRoute)"
+    ) in outcome.err
+    assert not (project.rendered / "main").exists()
+
+
+def test_checked_in_plans_write_no_object_twice(plans: dict[str, Plan]) -> None:
+    for stack in STACKS:
+        assert plan_cmd.duplicate_objects(plans[stack]) == []
+
+
+def test_warm_setup_costs_under_a_second() -> None:
+    """`make plan` runs tools/setup.sh first; once .venv is in sync it must cost next to nothing."""
+    import subprocess
+    import time
+
+    from tools import mockrun
+
+    subprocess.run(["bash", "tools/setup.sh"], cwd=mockrun.ROOT, check=True, capture_output=True)
+    start = time.monotonic()
+    done = subprocess.run(["bash", "tools/setup.sh"], cwd=mockrun.ROOT, check=True, capture_output=True, text=True)
+    assert time.monotonic() - start < 1.0
+    assert "installing uv" not in done.stderr
