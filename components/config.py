@@ -1,25 +1,28 @@
-"""Typed stack configuration.
+"""Typed stack configuration: the models every value the program uses goes through.
 
-Every value the program uses comes from the stack file through these models. Parsing happens in
-two steps, both before any resource is registered:
+Parsing happens in three steps, all before any resource is registered:
 
-1. pydantic parses shapes and types (IPs and CIDRs through :mod:`ipaddress`), refuses unknown
-   keys (typos) and missing required keys;
-2. :func:`semantic_problems` checks what only makes sense across keys (a pool block outside the
-   VLAN, overlapping CIDRs, a gateway IP outside the pool, two apps on one hostname...).
+1. pydantic parses shapes and types (IPs and CIDRs through :mod:`ipaddress`, the syntaxes of
+   :mod:`components.values`), refuses unknown keys (typos, snake_case spellings), missing
+   required keys and values of the wrong type (strict: ``"2"`` is not a number);
+2. :mod:`components.checks` checks what only makes sense across keys of the stack (a pool block
+   outside the VLAN, overlapping CIDRs, a gateway IP outside the pool, two apps on one host...);
+3. :mod:`components.homelab` checks the stack against every other stack file of the project.
 
 Any mistake ends in one :class:`ConfigError` whose lines each name the config key and the bad
-value, so ``pulumi preview`` stops with a message the user can act on.
+value (never a secret, nor anything that looks like one), so ``pulumi preview`` stops with a
+message the user can act on.
 
 The config is split the way promotion needs it (see README "Promotion"):
 
 * ``homelab:cluster``: what belongs to one cluster (networks, IPs, kube context, domain, owner
   ids, Cloudflare names). Never copied between stacks.
 * ``homelab:release``: chart versions, image tags and the feature values meant to be identical on
-  both clusters. Staging runs it first, ``tools/promote.py`` copies it to main.
+  every cluster. Staging runs it first, ``tools/promote.py`` copies it to main.
 * ``homelab:apps``: the app routes of this cluster.
 * ``homelab:promotion``: the staging gate of main.
-* ``homelab:cloudflareApiToken``: the only secret, always set with ``--secret``.
+* ``homelab:cloudflareApiToken`` (and ``homelab:cloudflareDnsApiToken``): secrets, always set
+  with ``--secret``.
 """
 
 from __future__ import annotations
@@ -35,8 +38,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
     StrictBool,
     StrictInt,
     ValidationError,
@@ -45,7 +46,19 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components import names
+from components.values import (
+    CF_ID,
+    CPU,
+    EMAIL,
+    ENVOY_DURATION,
+    IPv4,
+    IPv4Net,
+    go_duration,
+    interface_regex,
+    is_dns_name,
+    looks_like_credential,
+    memory_bytes,
+)
 
 PROJECT = "homelab"
 
@@ -64,59 +77,6 @@ SECRET_KEYS: tuple[str, ...] = (API_TOKEN_KEY, DNS_TOKEN_KEY)
 REQUIRED_SECRETS: tuple[str, ...] = (API_TOKEN_KEY,)
 
 
-def _ipv4(value: Any) -> ipaddress.IPv4Address:
-    if isinstance(value, ipaddress.IPv4Address):
-        return value
-    try:
-        return ipaddress.IPv4Address(str(value))
-    except ValueError as exc:
-        raise ValueError(f"not an IPv4 address: {exc}") from None
-
-
-def _ipv4_net(value: Any) -> ipaddress.IPv4Network:
-    if isinstance(value, ipaddress.IPv4Network):
-        return value
-    try:
-        return ipaddress.IPv4Network(str(value))
-    except ValueError as exc:  # ipaddress says why: "has host bits set", "invalid prefix"...
-        raise ValueError(f"not an IPv4 CIDR: {exc}") from None
-
-
-IPv4 = Annotated[ipaddress.IPv4Address, PlainValidator(_ipv4), PlainSerializer(str, return_type=str)]
-IPv4Net = Annotated[ipaddress.IPv4Network, PlainValidator(_ipv4_net), PlainSerializer(str, return_type=str)]
-
-_DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DNS_NAME = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z][a-z0-9-]{{0,62}}(?<!-)$")
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@(?P<domain>[^@\s]+)$")
-_CF_ID = re.compile(r"^[0-9a-f]{32}$")
-#: What the EnvoyProxy CRD accepts for ``shutdown.drainTimeout`` (gateway.envoyproxy.io v1.9.0).
-_ENVOY_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
-#: Go's time.ParseDuration, what Cilium reads its lease flags with (no sign: a lease is positive).
-_GO_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
-_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-#: CPU: millicores or cores with at most three decimals, as Kubernetes stores them.
-_CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?)$")
-#: Memory: bytes with a binary or decimal suffix (``100m`` would be a tenth of a byte).
-_MEMORY = re.compile(r"^(?P<n>[0-9]+)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_MEMORY_UNITS = {
-    None: 1,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-}
-#: Regex syntax RE2 (Go, which Cilium matches interfaces with) does not have, though Python does.
-_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
-#: A sane ceiling for replica counts: a homelab cluster has a handful of nodes.
-MAX_REPLICAS = 50
-_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")
-
-
 class ConfigError(ValueError):
     """Invalid stack config. Each line names the config key and the bad value; ``source`` names
     the stack file the config comes from (lines about other stack files name theirs)."""
@@ -128,53 +88,8 @@ class ConfigError(ValueError):
         super().__init__(f"invalid stack config{where}:\n  - " + "\n  - ".join(self.problems))
 
 
-def is_dns_name(value: str) -> bool:
-    return bool(_DNS_NAME.match(value)) and len(value) <= 253
-
-
-def is_one_below(host: str, domain: str) -> bool:
-    """``app.<domain>``: what ``*.<domain>`` (certificate, tunnel ingress) covers."""
-    label, dot, rest = host.partition(".")
-    return bool(dot) and rest == domain and is_dns_name(host) and bool(label)
-
-
-def is_k8s_name(value: str) -> bool:
-    return bool(_K8S_NAME.match(value))
-
-
-def is_below(name: str, parent: str) -> bool:
-    """``name`` is a strict subdomain of ``parent``."""
-    return name.endswith("." + parent)
-
-
-def go_duration(text: str) -> float | None:
-    """Seconds of a Go duration (``15s``, ``1m30s``, ``1.5h``), None when Go would refuse it."""
-    pos, total = 0, 0.0
-    while pos < len(text):
-        match = _GO_DURATION_PART.match(text, pos)
-        if match is None:
-            return None
-        total += float(match[1]) * _GO_UNITS[match[2]]
-        pos = match.end()
-    return total if text else None
-
-
-def memory_bytes(text: str) -> int | None:
-    match = _MEMORY.match(text)
-    return None if match is None else int(match["n"]) * _MEMORY_UNITS[match["unit"]]
-
-
-def _interface_regex(value: str) -> str:
-    if _NOT_RE2.search(value):
-        raise ValueError(
-            f"{value!r} uses lookaround or a backreference, which Cilium's Go (RE2) regular expressions do not have"
-        )
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
-    return value
-
+#: A sane ceiling for replica counts: a homelab cluster has a handful of nodes.
+MAX_REPLICAS = 50
 
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 Replicas = Annotated[StrictInt, Field(ge=1, le=MAX_REPLICAS)]
@@ -270,7 +185,7 @@ class PoolBlock(Model):
 class LoadBalancer(Model):
     blocks: Annotated[list[PoolBlock], Field(min_length=1)]
     #: Interfaces (regexes, Go syntax) that answer ARP for LB IPs; empty means every interface.
-    l2_interfaces: list[Annotated[str, AfterValidator(_interface_regex)]] = Field(default_factory=list)
+    l2_interfaces: list[Annotated[str, AfterValidator(interface_regex)]] = Field(default_factory=list)
 
     def __contains__(self, ip: object) -> bool:
         return any(ip in block for block in self.blocks)
@@ -292,7 +207,7 @@ class Certificates(Model):
     @field_validator("email")
     @classmethod
     def _email(cls, email: str) -> str:
-        match = _EMAIL.match(email)
+        match = EMAIL.match(email)
         if not match or not is_dns_name(match["domain"].lower()):
             raise ValueError(f"{email!r} is not an email address")
         return email
@@ -320,7 +235,7 @@ class Cloudflare(Model):
     @classmethod
     def _ids(cls, value: str | None) -> str | None:
         if value is not None:
-            _check(_CF_ID, "a Cloudflare id (32 hex digits)", value)
+            _check(CF_ID, "a Cloudflare id (32 hex digits)", value)
         return value
 
 
@@ -423,7 +338,7 @@ class Resources(Model):
     @field_validator("cpu_request")
     @classmethod
     def _cpu(cls, value: str) -> str:
-        if not _CPU.match(value) or value.strip("0.m") == "":
+        if not CPU.match(value) or value.strip("0.m") == "":
             raise ValueError(f"{value!r} is not a CPU quantity (e.g. 100m or 0.5)")
         return value
 
@@ -454,7 +369,7 @@ class EnvoyProxy(Model):
     @field_validator("drain_timeout")
     @classmethod
     def _drain(cls, value: str) -> str:
-        if not _ENVOY_DURATION.match(value):
+        if not ENVOY_DURATION.match(value):
             raise ValueError(
                 f"{value!r} is not a duration the EnvoyProxy CRD accepts (whole numbers of h, m, s or ms, e.g. 180s)"
             )
@@ -513,194 +428,36 @@ class StackConfig(Model):
 
 
 # ---------------------------------------------------------------------------------------------
-# semantic checks
-
-
-def _key(*parts: str | int) -> str:
-    out = f"{PROJECT}:{parts[0]}"
-    for part in parts[1:]:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-def _version_problems(release: Release) -> Iterator[str]:
-    for section, model in (("charts", release.charts), ("images", release.images)):
-        for field, value in model:
-            if not _VERSION.match(value):
-                yield f"{_key(RELEASE_KEY, section, to_camel(field))}: {value!r} is not a pinned version (x.y.z)"
-
-
-def _network_problems(c: Cluster) -> Iterator[str]:
-    net = c.network
-    named = {
-        "vlan": net.vlan,
-        "podCidr": net.pod_cidr,
-        "serviceCidr": net.service_cidr,
-    }
-    items = list(named.items())
-    for i, (a_key, a) in enumerate(items):
-        for b_key, b in items[i + 1 :]:
-            if a.overlaps(b):
-                yield (
-                    f"{_key(CLUSTER_KEY, 'network', b_key)}: {str(b)!r} overlaps "
-                    f"{_key(CLUSTER_KEY, 'network', a_key)} {str(a)!r}"
-                )
-    for i, block in enumerate(c.load_balancer.blocks):
-        key = _key(CLUSTER_KEY, "loadBalancer", "blocks", i)
-        if block.cidr is None and block.first > block.last:
-            yield f"{key}: start {str(block.start)!r} is after stop {str(block.stop)!r}"
-            continue
-        value = block.spec()
-        if not (block.first in net.vlan and block.last in net.vlan):
-            yield f"{key}: {value!r} is outside {_key(CLUSTER_KEY, 'network', 'vlan')} {str(net.vlan)!r}"
-        for j, other in enumerate(c.load_balancer.blocks[:i]):
-            if other.cidr is None and other.first > other.last:
-                continue
-            if any(a.overlaps(b) for a in block.networks() for b in other.networks()):
-                yield f"{key}: {value!r} overlaps {_key(CLUSTER_KEY, 'loadBalancer', 'blocks', j)} {other.spec()!r}"
-    seen: dict[ipaddress.IPv4Address, str] = {}
-    for which in ("internal", "external"):
-        ip = getattr(c.gateways, which)
-        key = _key(CLUSTER_KEY, "gateways", which)
-        if ip not in c.load_balancer:
-            yield f"{key}: {str(ip)!r} is outside the LB pool {_key(CLUSTER_KEY, 'loadBalancer', 'blocks')}"
-        if ip in seen:
-            yield f"{key}: {str(ip)!r} is already the IP of {seen[ip]}"
-        seen[ip] = key
-    if c.dns.coredns_ip not in net.service_cidr:
-        yield (
-            f"{_key(CLUSTER_KEY, 'dns', 'corednsIp')}: {str(c.dns.coredns_ip)!r} is outside "
-            f"{_key(CLUSTER_KEY, 'network', 'serviceCidr')} {str(net.service_cidr)!r}"
-        )
-    try:
-        api_ip = ipaddress.ip_address(net.api_server.host)
-    except ValueError:
-        api_ip = None
-    if api_ip is not None and api_ip in c.load_balancer:
-        yield (
-            f"{_key(CLUSTER_KEY, 'network', 'apiServer', 'host')}: {net.api_server.host!r} is inside the LB pool; "
-            "Cilium would hand it to a Service"
-        )
-
-
-def _name_problems(c: Cluster, stack: str | None) -> Iterator[str]:
-    if not is_k8s_name(c.name):
-        yield f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not a DNS label (a-z, 0-9, -)"
-    if stack is not None and c.name != stack:
-        yield (
-            f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not the stack's name {stack!r}; "
-            "one stack per cluster, named after it"
-        )
-    if not is_dns_name(c.domain):
-        yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not a DNS name"
-    zone = c.cloudflare.zone
-    if not is_dns_name(zone):
-        yield f"{_key(CLUSTER_KEY, 'cloudflare', 'zone')}: {zone!r} is not a DNS name"
-    elif is_dns_name(c.domain) and not (c.domain == zone or c.domain.endswith("." + zone)):
-        zone_key = _key(CLUSTER_KEY, "cloudflare", "zone")
-        yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not in {zone_key} {zone!r}"
-    elif is_below(c.domain, zone) and not c.cloudflare.advanced_certificates:
-        yield (
-            f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is below the zone {zone!r}: {ACM_REASON.format(zone=zone)}"
-        )
-    host = c.tunnel_hostname
-    if is_dns_name(c.domain) and not is_one_below(host, c.domain):
-        yield (
-            f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelHostname')}: {host!r} is not one label below the domain "
-            f"{c.domain!r}; the wildcard certificate cloudflared verifies the origin against would not cover it"
-        )
-    if c.cloudflare.tunnel_name is not None and not c.cloudflare.tunnel_name.strip():
-        yield f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelName')}: {c.cloudflare.tunnel_name!r} is empty"
-
-
-#: Why a domain below a zone needs ``cloudflare.advancedCertificates`` (DESIGN.md, "Seed points resolved").
-ACM_REASON = (
-    "Cloudflare's Universal SSL covers only {zone} and *.{zone}, so proxied names under it get no edge "
-    "certificate. Give the cluster a zone of its own, or set homelab:cluster.cloudflare.advancedCertificates: "
-    "true if the zone has Advanced Certificate Manager (or Total TLS)"
-)
-
-#: HTTPRoutes the program itself creates, by (namespace, name).
-PROGRAM_ROUTES = {(names.NETWORK_NAMESPACE, names.REDIRECT_ROUTE): "the gateways' HTTP->HTTPS redirect"}
-
-
-def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
-    domain = cluster.domain
-    reserved = {cluster.tunnel_hostname: "the tunnel's hostname", f"internal.{domain}": "envoy-internal's DNS target"}
-    claimed: dict[str, str] = {}
-    routes: dict[tuple[str, str], str] = {}
-    created: dict[str, str] = {}
-    for i, app in enumerate(apps):
-        for field, value in (("name", app.name), ("namespace", app.namespace), ("service", app.service)):
-            if not is_k8s_name(value):
-                yield f"{_key(APPS_KEY, i, field)}: {value!r} is not a Kubernetes name"
-        ident = (app.namespace, app.name)
-        if ident in PROGRAM_ROUTES:
-            yield (
-                f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is the program's own HTTPRoute "
-                f"({PROGRAM_ROUTES[ident]}); name the app's route otherwise"
-            )
-        elif ident in routes:
-            yield f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is already defined by {routes[ident]}"
-        routes[ident] = _key(APPS_KEY, i)
-        if app.create_namespace:
-            key = _key(APPS_KEY, i, "createNamespace")
-            if app.namespace in names.OWNED_NAMESPACES:
-                owner = "the cluster's own" if app.namespace in names.CLUSTER_NAMESPACES else "this program's own"
-                yield (
-                    f"{key}: namespace {app.namespace!r} is {owner}; an app may put its route there "
-                    "but never create it (drop createNamespace)"
-                )
-            elif app.namespace in created:
-                yield f"{key}: namespace {app.namespace!r} is already created by {created[app.namespace]}"
-            created.setdefault(app.namespace, _key(APPS_KEY, i))
-        for j, host in enumerate(app.hostnames):
-            key = _key(APPS_KEY, i, "hostnames", j)
-            if not is_one_below(host, domain):
-                yield (
-                    f"{key}: {host!r} is not a name under the domain {domain!r} "
-                    f"(one label below it, as the wildcard certificate *.{domain} covers)"
-                )
-            elif host in reserved:
-                yield f"{key}: {host!r} is {reserved[host]}; an app route there would overwrite its record"
-            elif host in claimed:
-                yield f"{key}: {host!r} is already claimed by {claimed[host]}"
-            claimed.setdefault(host, key)
-
-
-def semantic_problems(cfg: StackConfig, stack: str | None = None) -> list[str]:
-    """Problems within one stack; ``stack`` (when known) is the stack's name."""
-    return [
-        *_name_problems(cfg.cluster, stack),
-        *_network_problems(cfg.cluster),
-        *_version_problems(cfg.release),
-        *_app_problems(cfg.apps, cfg.cluster),
-    ]
-
-
-# ---------------------------------------------------------------------------------------------
 # entry points
 
 
 _TOP_KEYS = {CLUSTER_KEY: "cluster", RELEASE_KEY: "release", APPS_KEY: "apps", PROMOTION_KEY: "promotion"}
 
 
+def key(*parts: str | int) -> str:
+    """The config key as the user writes it: ``homelab:cluster.loadBalancer.blocks[1]``."""
+    out = f"{PROJECT}:{parts[0]}"
+    for part in parts[1:]:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
 def _format_error(err: Mapping[str, Any]) -> str:
     loc = list(err["loc"])
     # pydantic puts the failing union branch or validator name into loc; keep only real keys
     loc = [part for part in loc if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))]
-    key = _key(*loc) if loc else PROJECT
+    name = key(*loc) if loc else PROJECT
     kind = err["type"]
     if kind == "missing":
-        return f"{key}: required key is missing"
+        return f"{name}: required key is missing"
     if kind == "extra_forbidden":
         # the value is not echoed: a secret pasted under a wrong key must not reach a log
-        return f"{key}: unknown key (typo?)"
+        return f"{name}: unknown key (typo?)"
     msg = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
     if isinstance(value, (dict, list)) or repr(value) in msg:
-        return f"{key}: {msg}"  # the value once, never twice
-    return f"{key}: {msg} (got {value!r})"
+        return f"{name}: {msg}"  # the value once, never twice
+    return f"{name}: {msg} (got {value!r})"
 
 
 #: Plain keys of the providers' own config that hold credentials. The program configures its
@@ -737,15 +494,6 @@ def plain_secret_problems(config: Mapping[str, Any], secret_keys: Iterable[str])
         for key in PROVIDER_SECRET_KEYS
         if config.get(key) not in (None, "") and key not in secret
     ]
-
-
-_CREDENTIAL = re.compile(r"^[A-Za-z0-9_+/=-]{20,}$")
-
-
-def looks_like_credential(value: str) -> bool:
-    """A long run of token characters with letters and digits: what API tokens, API keys and
-    tunnel tokens look like. Such a value is never echoed, whatever key it was pasted under."""
-    return bool(_CREDENTIAL.match(value)) and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -791,38 +539,12 @@ def parse(
         cfg = StackConfig.model_validate({k: v for k, v in raw.items() if k in _TOP_KEYS})
     except ValidationError as exc:
         raise ConfigError(redact([*problems, *(_format_error(e) for e in exc.errors())], raw)) from None
+    from components.checks import semantic_problems  # checks read these models: imported late
+
     problems += semantic_problems(cfg, stack)
     if problems:
         raise ConfigError(redact(problems, raw))
     return cfg
-
-
-#: Domains reserved for documentation (RFC 2606/6761): fine for the offline plan, refused by
-#: Let's Encrypt and owned by nobody, so a real `pulumi up` with them cannot work.
-RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "test", "invalid", "localhost", "example")
-
-
-def _reserved(name: str) -> bool:
-    return any(name == d or name.endswith("." + d) for d in RESERVED_DOMAINS)
-
-
-def placeholder_warnings(cfg: StackConfig) -> list[str]:
-    """Values still set to the checked-in placeholders."""
-    c = cfg.cluster
-    out = []
-    if _reserved(c.domain):
-        out.append(f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is a placeholder; set your own domain and zone")
-    email_domain = c.certificates.email.rpartition("@")[2].lower()
-    if _reserved(email_domain):
-        out.append(
-            f"{_key(CLUSTER_KEY, 'certificates', 'email')}: {c.certificates.email!r} is a placeholder; "
-            "Let's Encrypt refuses addresses at reserved domains, so no certificate would be issued"
-        )
-    if c.cloudflare.account_id == "0123456789abcdef0123456789abcdef":
-        out.append(
-            f"{_key(CLUSTER_KEY, 'cloudflare', 'accountId')}: is the placeholder; set your Cloudflare account id"
-        )
-    return out
 
 
 def release_settings(cfg: StackConfig) -> dict[str, Any]:

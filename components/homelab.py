@@ -32,9 +32,10 @@ from typing import Any, NamedTuple
 
 import pulumi
 
-from components import config
+from components import checks, config
 from components.config import ConfigError, StackConfig
 from components.stack_files import StackFileError, is_secure, read_stack_file, stack_file, stack_files
+from components.values import is_below
 
 PREFIX = f"{config.PROJECT}:"
 
@@ -129,10 +130,10 @@ def _zone_problems(child: Member, parent: Member) -> Iterator[str]:
     zone = parent.cluster.cloudflare.zone
     if zone == child.cluster.cloudflare.zone:
         return  # below its own zone: the stack's own check says so
-    if config.is_below(child.cluster.domain, zone) and not child.cluster.cloudflare.advanced_certificates:
+    if is_below(child.cluster.domain, zone) and not child.cluster.cloudflare.advanced_certificates:
         yield (
             f"{_in(child, _key('domain'), child.cluster.domain)} is below {parent.stack}'s zone {zone!r} "
-            f"({parent.file}): {config.ACM_REASON.format(zone=zone)}"
+            f"({parent.file}): {checks.ACM_REASON.format(zone=zone)}"
         )
 
 
@@ -179,7 +180,7 @@ def excluded_domains(member: Member, members: Sequence[Member]) -> list[str]:
     return sorted(
         m.cluster.domain
         for m in members
-        if m.stack != member.stack and config.is_below(m.cluster.domain, member.cluster.domain)
+        if m.stack != member.stack and is_below(m.cluster.domain, member.cluster.domain)
     )
 
 
@@ -281,7 +282,7 @@ def load() -> Settings:
     secret_keys = [k for k in present if runtime_config.is_config_secret(k)]
     values = decoded({key: runtime_config.get_config(key) for key in present})
     member, members = check(pulumi.get_stack(), values, secret_keys, project_root())
-    for warning in config.placeholder_warnings(member.config):
+    for warning in checks.placeholder_warnings(member.config):
         pulumi.log.warn(warning)
     api_token = pulumi.Output.secret(str(values[PREFIX + config.API_TOKEN_KEY]))
     dns_value = values.get(PREFIX + config.DNS_TOKEN_KEY)

@@ -1,0 +1,203 @@
+"""What only makes sense across keys of one stack's config: a pool block outside the VLAN,
+overlapping CIDRs, a gateway IP outside the pool, two apps on one hostname, an app that claims
+the program's own objects... and the placeholders still set. Rules between stacks are in
+:mod:`components.homelab`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from pydantic.alias_generators import to_camel
+
+from components import names
+from components.config import APPS_KEY, CLUSTER_KEY, RELEASE_KEY, App, Cluster, Release, StackConfig
+from components.config import key as _key
+from components.values import VERSION, is_below, is_dns_name, is_k8s_name, is_one_below
+
+# ---------------------------------------------------------------------------------------------
+# semantic checks
+
+
+def _version_problems(release: Release) -> Iterator[str]:
+    for section, model in (("charts", release.charts), ("images", release.images)):
+        for field, value in model:
+            if not VERSION.match(value):
+                yield f"{_key(RELEASE_KEY, section, to_camel(field))}: {value!r} is not a pinned version (x.y.z)"
+
+
+def _network_problems(c: Cluster) -> Iterator[str]:
+    net = c.network
+    named = {
+        "vlan": net.vlan,
+        "podCidr": net.pod_cidr,
+        "serviceCidr": net.service_cidr,
+    }
+    items = list(named.items())
+    for i, (a_key, a) in enumerate(items):
+        for b_key, b in items[i + 1 :]:
+            if a.overlaps(b):
+                yield (
+                    f"{_key(CLUSTER_KEY, 'network', b_key)}: {str(b)!r} overlaps "
+                    f"{_key(CLUSTER_KEY, 'network', a_key)} {str(a)!r}"
+                )
+    for i, block in enumerate(c.load_balancer.blocks):
+        key = _key(CLUSTER_KEY, "loadBalancer", "blocks", i)
+        if block.cidr is None and block.first > block.last:
+            yield f"{key}: start {str(block.start)!r} is after stop {str(block.stop)!r}"
+            continue
+        value = block.spec()
+        if not (block.first in net.vlan and block.last in net.vlan):
+            yield f"{key}: {value!r} is outside {_key(CLUSTER_KEY, 'network', 'vlan')} {str(net.vlan)!r}"
+        for j, other in enumerate(c.load_balancer.blocks[:i]):
+            if other.cidr is None and other.first > other.last:
+                continue
+            if any(a.overlaps(b) for a in block.networks() for b in other.networks()):
+                yield f"{key}: {value!r} overlaps {_key(CLUSTER_KEY, 'loadBalancer', 'blocks', j)} {other.spec()!r}"
+    seen: dict[ipaddress.IPv4Address, str] = {}
+    for which in ("internal", "external"):
+        ip = getattr(c.gateways, which)
+        key = _key(CLUSTER_KEY, "gateways", which)
+        if ip not in c.load_balancer:
+            yield f"{key}: {str(ip)!r} is outside the LB pool {_key(CLUSTER_KEY, 'loadBalancer', 'blocks')}"
+        if ip in seen:
+            yield f"{key}: {str(ip)!r} is already the IP of {seen[ip]}"
+        seen[ip] = key
+    if c.dns.coredns_ip not in net.service_cidr:
+        yield (
+            f"{_key(CLUSTER_KEY, 'dns', 'corednsIp')}: {str(c.dns.coredns_ip)!r} is outside "
+            f"{_key(CLUSTER_KEY, 'network', 'serviceCidr')} {str(net.service_cidr)!r}"
+        )
+    try:
+        api_ip = ipaddress.ip_address(net.api_server.host)
+    except ValueError:
+        api_ip = None
+    if api_ip is not None and api_ip in c.load_balancer:
+        yield (
+            f"{_key(CLUSTER_KEY, 'network', 'apiServer', 'host')}: {net.api_server.host!r} is inside the LB pool; "
+            "Cilium would hand it to a Service"
+        )
+
+
+def _name_problems(c: Cluster, stack: str | None) -> Iterator[str]:
+    if not is_k8s_name(c.name):
+        yield f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not a DNS label (a-z, 0-9, -)"
+    if stack is not None and c.name != stack:
+        yield (
+            f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not the stack's name {stack!r}; "
+            "one stack per cluster, named after it"
+        )
+    if not is_dns_name(c.domain):
+        yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not a DNS name"
+    zone = c.cloudflare.zone
+    if not is_dns_name(zone):
+        yield f"{_key(CLUSTER_KEY, 'cloudflare', 'zone')}: {zone!r} is not a DNS name"
+    elif is_dns_name(c.domain) and not (c.domain == zone or c.domain.endswith("." + zone)):
+        zone_key = _key(CLUSTER_KEY, "cloudflare", "zone")
+        yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not in {zone_key} {zone!r}"
+    elif is_below(c.domain, zone) and not c.cloudflare.advanced_certificates:
+        yield (
+            f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is below the zone {zone!r}: {ACM_REASON.format(zone=zone)}"
+        )
+    host = c.tunnel_hostname
+    if is_dns_name(c.domain) and not is_one_below(host, c.domain):
+        yield (
+            f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelHostname')}: {host!r} is not one label below the domain "
+            f"{c.domain!r}; the wildcard certificate cloudflared verifies the origin against would not cover it"
+        )
+    if c.cloudflare.tunnel_name is not None and not c.cloudflare.tunnel_name.strip():
+        yield f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelName')}: {c.cloudflare.tunnel_name!r} is empty"
+
+
+#: Why a domain below a zone needs ``cloudflare.advancedCertificates`` (DESIGN.md, "Seed points resolved").
+ACM_REASON = (
+    "Cloudflare's Universal SSL covers only {zone} and *.{zone}, so proxied names under it get no edge "
+    "certificate. Give the cluster a zone of its own, or set homelab:cluster.cloudflare.advancedCertificates: "
+    "true if the zone has Advanced Certificate Manager (or Total TLS)"
+)
+
+#: HTTPRoutes the program itself creates, by (namespace, name).
+PROGRAM_ROUTES = {(names.NETWORK_NAMESPACE, names.REDIRECT_ROUTE): "the gateways' HTTP->HTTPS redirect"}
+
+
+def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
+    domain = cluster.domain
+    reserved = {cluster.tunnel_hostname: "the tunnel's hostname", f"internal.{domain}": "envoy-internal's DNS target"}
+    claimed: dict[str, str] = {}
+    routes: dict[tuple[str, str], str] = {}
+    created: dict[str, str] = {}
+    for i, app in enumerate(apps):
+        for field, value in (("name", app.name), ("namespace", app.namespace), ("service", app.service)):
+            if not is_k8s_name(value):
+                yield f"{_key(APPS_KEY, i, field)}: {value!r} is not a Kubernetes name"
+        ident = (app.namespace, app.name)
+        if ident in PROGRAM_ROUTES:
+            yield (
+                f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is the program's own HTTPRoute "
+                f"({PROGRAM_ROUTES[ident]}); name the app's route otherwise"
+            )
+        elif ident in routes:
+            yield f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is already defined by {routes[ident]}"
+        routes[ident] = _key(APPS_KEY, i)
+        if app.create_namespace:
+            key = _key(APPS_KEY, i, "createNamespace")
+            if app.namespace in names.OWNED_NAMESPACES:
+                owner = "the cluster's own" if app.namespace in names.CLUSTER_NAMESPACES else "this program's own"
+                yield (
+                    f"{key}: namespace {app.namespace!r} is {owner}; an app may put its route there "
+                    "but never create it (drop createNamespace)"
+                )
+            elif app.namespace in created:
+                yield f"{key}: namespace {app.namespace!r} is already created by {created[app.namespace]}"
+            created.setdefault(app.namespace, _key(APPS_KEY, i))
+        for j, host in enumerate(app.hostnames):
+            key = _key(APPS_KEY, i, "hostnames", j)
+            if not is_one_below(host, domain):
+                yield (
+                    f"{key}: {host!r} is not a name under the domain {domain!r} "
+                    f"(one label below it, as the wildcard certificate *.{domain} covers)"
+                )
+            elif host in reserved:
+                yield f"{key}: {host!r} is {reserved[host]}; an app route there would overwrite its record"
+            elif host in claimed:
+                yield f"{key}: {host!r} is already claimed by {claimed[host]}"
+            claimed.setdefault(host, key)
+
+
+def semantic_problems(cfg: StackConfig, stack: str | None = None) -> list[str]:
+    """Problems within one stack; ``stack`` (when known) is the stack's name."""
+    return [
+        *_name_problems(cfg.cluster, stack),
+        *_network_problems(cfg.cluster),
+        *_version_problems(cfg.release),
+        *_app_problems(cfg.apps, cfg.cluster),
+    ]
+
+
+#: Domains reserved for documentation (RFC 2606/6761): fine for the offline plan, refused by
+#: Let's Encrypt and owned by nobody, so a real `pulumi up` with them cannot work.
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "test", "invalid", "localhost", "example")
+
+
+def _reserved(name: str) -> bool:
+    return any(name == d or name.endswith("." + d) for d in RESERVED_DOMAINS)
+
+
+def placeholder_warnings(cfg: StackConfig) -> list[str]:
+    """Values still set to the checked-in placeholders."""
+    c = cfg.cluster
+    out = []
+    if _reserved(c.domain):
+        out.append(f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is a placeholder; set your own domain and zone")
+    email_domain = c.certificates.email.rpartition("@")[2].lower()
+    if _reserved(email_domain):
+        out.append(
+            f"{_key(CLUSTER_KEY, 'certificates', 'email')}: {c.certificates.email!r} is a placeholder; "
+            "Let's Encrypt refuses addresses at reserved domains, so no certificate would be issued"
+        )
+    if c.cloudflare.account_id == "0123456789abcdef0123456789abcdef":
+        out.append(
+            f"{_key(CLUSTER_KEY, 'cloudflare', 'accountId')}: is the placeholder; set your Cloudflare account id"
+        )
+    return out

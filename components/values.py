@@ -1,0 +1,122 @@
+"""Value syntaxes of the config: IPs and CIDRs, DNS and Kubernetes names, Go and Envoy
+durations, Kubernetes quantities, RE2 regexes, and what a credential looks like.
+
+Pure functions and patterns, each with the upstream rule it follows, so the config models
+(:mod:`components.config`) and the checks (:mod:`components.checks`) say the same thing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer, PlainValidator
+
+
+def _ipv4(value: Any) -> ipaddress.IPv4Address:
+    if isinstance(value, ipaddress.IPv4Address):
+        return value
+    try:
+        return ipaddress.IPv4Address(str(value))
+    except ValueError as exc:
+        raise ValueError(f"not an IPv4 address: {exc}") from None
+
+
+def _ipv4_net(value: Any) -> ipaddress.IPv4Network:
+    if isinstance(value, ipaddress.IPv4Network):
+        return value
+    try:
+        return ipaddress.IPv4Network(str(value))
+    except ValueError as exc:  # ipaddress says why: "has host bits set", "invalid prefix"...
+        raise ValueError(f"not an IPv4 CIDR: {exc}") from None
+
+
+IPv4 = Annotated[ipaddress.IPv4Address, PlainValidator(_ipv4), PlainSerializer(str, return_type=str)]
+IPv4Net = Annotated[ipaddress.IPv4Network, PlainValidator(_ipv4_net), PlainSerializer(str, return_type=str)]
+
+_DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DNS_NAME = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z][a-z0-9-]{{0,62}}(?<!-)$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@(?P<domain>[^@\s]+)$")
+CF_ID = re.compile(r"^[0-9a-f]{32}$")
+#: What the EnvoyProxy CRD accepts for ``shutdown.drainTimeout`` (gateway.envoyproxy.io v1.9.0).
+ENVOY_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
+#: Go's time.ParseDuration, what Cilium reads its lease flags with (no sign: a lease is positive).
+_GO_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+#: CPU: millicores or cores with at most three decimals, as Kubernetes stores them.
+CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?)$")
+#: Memory: bytes with a binary or decimal suffix (``100m`` would be a tenth of a byte).
+_MEMORY = re.compile(r"^(?P<n>[0-9]+)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_MEMORY_UNITS = {
+    None: 1,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+}
+#: Regex syntax RE2 (Go, which Cilium matches interfaces with) does not have, though Python does.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
+VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")
+
+
+def is_dns_name(value: str) -> bool:
+    return bool(_DNS_NAME.match(value)) and len(value) <= 253
+
+
+def is_one_below(host: str, domain: str) -> bool:
+    """``app.<domain>``: what ``*.<domain>`` (certificate, tunnel ingress) covers."""
+    label, dot, rest = host.partition(".")
+    return bool(dot) and rest == domain and is_dns_name(host) and bool(label)
+
+
+def is_k8s_name(value: str) -> bool:
+    return bool(_K8S_NAME.match(value))
+
+
+def is_below(name: str, parent: str) -> bool:
+    """``name`` is a strict subdomain of ``parent``."""
+    return name.endswith("." + parent)
+
+
+def go_duration(text: str) -> float | None:
+    """Seconds of a Go duration (``15s``, ``1m30s``, ``1.5h``), None when Go would refuse it."""
+    pos, total = 0, 0.0
+    while pos < len(text):
+        match = _GO_DURATION_PART.match(text, pos)
+        if match is None:
+            return None
+        total += float(match[1]) * _GO_UNITS[match[2]]
+        pos = match.end()
+    return total if text else None
+
+
+def memory_bytes(text: str) -> int | None:
+    match = _MEMORY.match(text)
+    return None if match is None else int(match["n"]) * _MEMORY_UNITS[match["unit"]]
+
+
+def interface_regex(value: str) -> str:
+    if _NOT_RE2.search(value):
+        raise ValueError(
+            f"{value!r} uses lookaround or a backreference, which Cilium's Go (RE2) regular expressions do not have"
+        )
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+    return value
+
+
+_CREDENTIAL = re.compile(r"^[A-Za-z0-9_+/=-]{20,}$")
+
+
+def looks_like_credential(value: str) -> bool:
+    """A long run of token characters with letters and digits: what API tokens, API keys and
+    tunnel tokens look like. Such a value is never echoed, whatever key it was pasted under."""
+    return bool(_CREDENTIAL.match(value)) and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
