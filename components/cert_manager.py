@@ -48,8 +48,9 @@ def cluster_issuer_spec(issuer: str, cluster: Cluster) -> dict[str, Any]:
             "privateKeySecretRef": {"name": f"{issuer}-account-key"},
             "solvers": [
                 {
-                    # only names in the stack's zone are solved through this token
-                    "selector": {"dnsZones": [cluster.cloudflare.zone]},
+                    # only the stack's own names (its domain and below) are solved through this
+                    # token, even where the zone holds other clusters' names
+                    "selector": {"dnsZones": [cluster.domain]},
                     "dns01": {"cloudflare": {"apiTokenSecretRef": {"name": TOKEN_SECRET, "key": TOKEN_KEY}}},
                 }
             ],

@@ -16,6 +16,9 @@ from components.config import APPS_KEY, CLUSTER_KEY, RELEASE_KEY, App, Cluster, 
 from components.config import key as _key
 from components.values import VERSION, is_below, is_dns_name, is_k8s_name, is_one_below
 
+#: Cilium refuses a longer ``cluster.name``.
+CILIUM_NAME_MAX = 32
+
 # ---------------------------------------------------------------------------------------------
 # semantic checks
 
@@ -83,6 +86,8 @@ def _network_problems(c: Cluster) -> Iterator[str]:
 def _name_problems(c: Cluster, stack: str | None) -> Iterator[str]:
     if not is_k8s_name(c.name):
         yield f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not a DNS label (a-z, 0-9, -)"
+    elif len(c.name) > CILIUM_NAME_MAX:
+        yield f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is longer than the {CILIUM_NAME_MAX} characters Cilium allows"
     if stack is not None and c.name != stack:
         yield (
             f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not the stack's name {stack!r}; "

@@ -53,6 +53,8 @@ def helm_values(cluster: Cluster, release: ReleaseSettings) -> dict[str, Any]:
             "leaseRetryPeriod": tuning.l2_lease.retry_period,
         },
         "bgpControlPlane": {"enabled": False},
+        # the chart's default is `default`/0 in every cluster; each gets its own (Cluster Mesh needs it)
+        "cluster": {"name": cluster.name, "id": cluster.cluster_id},
         # restart agents and operator when their ConfigMap changes, so `pulumi up` takes effect
         "rollOutCiliumPods": True,
         "operator": {"rollOutPods": True},

@@ -1,12 +1,15 @@
 """Cloudflare Tunnel as code: the tunnel, its ingress rules, its DNS name and cloudflared.
 
 Nothing here is made by hand: the tunnel secret is generated once and kept (secret) in state,
-the token cloudflared runs with is read back from Cloudflare, and both the tunnel and its DNS
-record are protected, since recreating either cuts every public app off.
+the token cloudflared runs with is read back from Cloudflare, and the secret, the tunnel and its
+DNS record are protected, since recreating any of them cuts every public app off. cloudflared
+reads its token only when it starts, so the pod template carries a hash of the token: a new
+token rolls the pods.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import pulumi
@@ -48,15 +51,32 @@ NOBODY = 65534
 SECRET_BYTES = 32  # Cloudflare requires at least 32 bytes
 
 
+#: Pod template annotation whose value changes with the tunnel token (a hash, never the token).
+TOKEN_HASH_ANNOTATION = "checksum/tunnel-token"
+
+
+def zone_filter(cluster: Cluster) -> cloudflare.GetZoneFilterArgs:
+    """The stack's zone by name, in the stack's account, active: the data source fails when more
+    than one zone matches, and a name alone can match zones of other accounts the token sees."""
+    return cloudflare.GetZoneFilterArgs(
+        match="all",
+        name=cluster.cloudflare.zone,
+        account=cloudflare.GetZoneFilterAccountArgs(id=cluster.cloudflare.account_id),
+        status="active",
+    )
+
+
 def zone_id(cluster: Cluster, provider: cloudflare.Provider) -> pulumi.Output[str]:
-    """The zone's id: from config, or looked up by name."""
+    """The zone's id: from config (no lookup at all), or looked up."""
     if cluster.cloudflare.zone_id:
         return pulumi.Output.from_input(cluster.cloudflare.zone_id)
-    zone = cloudflare.get_zone_output(
-        filter={"name": cluster.cloudflare.zone, "match": "all"},
-        opts=pulumi.InvokeOutputOptions(provider=provider),
-    )
+    zone = cloudflare.get_zone_output(filter=zone_filter(cluster), opts=pulumi.InvokeOutputOptions(provider=provider))
     return zone.id
+
+
+def token_hash(token: str) -> str:
+    """What the pod template carries for the token: 16 hex digits of its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def origin_url(origin: GatewaySpec) -> str:
@@ -85,28 +105,42 @@ def cname_target(tunnel_id: str) -> str:
     return f"{tunnel_id}.cfargotunnel.com"
 
 
-def container_env() -> list[EnvVarArgs]:
+def container_env(release: ReleaseSettings) -> list[EnvVarArgs]:
+    """``TUNNEL_POST_QUANTUM=true`` is strict post-quantum in cloudflared 2026.x (no classical
+    fallback); without it cloudflared prefers post-quantum key agreement and falls back."""
+    post_quantum = (
+        [EnvVarArgs(name="TUNNEL_POST_QUANTUM", value="true")] if release.cloudflared.post_quantum == "strict" else []
+    )
     return [
         EnvVarArgs(
             name="TUNNEL_TOKEN",
             value_from=EnvVarSourceArgs(secret_key_ref=SecretKeySelectorArgs(name=TOKEN_SECRET, key=TOKEN_KEY)),
         ),
         EnvVarArgs(name="TUNNEL_TRANSPORT_PROTOCOL", value="quic"),
-        EnvVarArgs(name="TUNNEL_POST_QUANTUM", value="true"),
+        *post_quantum,
         EnvVarArgs(name="NO_AUTOUPDATE", value="true"),
         EnvVarArgs(name="TUNNEL_METRICS", value=f"0.0.0.0:{METRICS_PORT}"),
     ]
 
 
-def deployment_spec(release: ReleaseSettings) -> DeploymentSpecArgs:
+def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str] = "") -> DeploymentSpecArgs:
+    """``token_hash``: :func:`token_hash` of the token, so a new token rolls the pods.
+
+    Liveness on ``/healthcheck`` (the process answers), readiness on ``/ready`` (connected to the
+    edge): ``/ready`` answers 503 whenever the edge is unreachable, and as a liveness probe it
+    would restart both replicas in a loop through any Cloudflare or ISP outage.
+    """
     labels = {"app.kubernetes.io/name": APP}
     res = release.cloudflared.resources
-    probe = ProbeArgs(http_get=HTTPGetActionArgs(path="/ready", port=METRICS_PORT), period_seconds=10)
+    readiness = ProbeArgs(http_get=HTTPGetActionArgs(path="/ready", port=METRICS_PORT), period_seconds=10)
+    liveness = ProbeArgs(
+        http_get=HTTPGetActionArgs(path="/healthcheck", port=METRICS_PORT), period_seconds=10, failure_threshold=3
+    )
     return DeploymentSpecArgs(
         replicas=release.cloudflared.replicas,
         selector=LabelSelectorArgs(match_labels=labels),
         template=PodTemplateSpecArgs(
-            metadata=ObjectMetaArgs(labels=labels),
+            metadata=ObjectMetaArgs(labels=labels, annotations={TOKEN_HASH_ANNOTATION: token_hash}),
             spec=PodSpecArgs(
                 security_context=PodSecurityContextArgs(
                     run_as_non_root=True,
@@ -128,10 +162,10 @@ def deployment_spec(release: ReleaseSettings) -> DeploymentSpecArgs:
                         name=APP,
                         image=f"{IMAGE}:{release.images.cloudflared}",
                         args=["tunnel", "run"],
-                        env=container_env(),
+                        env=container_env(release),
                         ports=[ContainerPortArgs(name="metrics", container_port=METRICS_PORT)],
-                        readiness_probe=probe,
-                        liveness_probe=probe,
+                        readiness_probe=readiness,
+                        liveness_probe=liveness,
                         resources=ResourceRequirementsArgs(
                             requests={"cpu": res.cpu_request, "memory": res.memory_request},
                             limits={"memory": res.memory_limit},
@@ -169,11 +203,12 @@ class CloudflareTunnel(pulumi.ComponentResource):
         account = cluster.cloudflare.account_id
         on_cloudflare = pulumi.ResourceOptions(parent=self, provider=cloudflare_provider)
 
-        # after the provider: nothing is made when main's staging gate holds the provider back
+        # after the provider: nothing is made when main's staging gate holds the provider back;
+        # protected like the tunnel: a new secret means a new tunnel
         secret = random.RandomBytes(
             f"{name}-secret",
             length=SECRET_BYTES,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cloudflare_provider]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cloudflare_provider], protect=True),
         )
         tunnel = cloudflare.ZeroTrustTunnelCloudflared(
             f"{name}-tunnel",
@@ -222,7 +257,8 @@ class CloudflareTunnel(pulumi.ComponentResource):
         self.deployment = Deployment(
             f"{name}-cloudflared",
             metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
-            spec=deployment_spec(release),
+            # the hash of a 32-byte-random token says nothing about it: no need to keep it secret
+            spec=deployment_spec(release, pulumi.Output.unsecret(token.apply(token_hash))),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[tunnel_token, config, record, *after]),
         )
         self.pdb = PodDisruptionBudget(

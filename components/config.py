@@ -67,14 +67,20 @@ RELEASE_KEY = "release"
 APPS_KEY = "apps"
 PROMOTION_KEY = "promotion"
 API_TOKEN_KEY = "cloudflareApiToken"
-#: Optional narrower token for what runs in the cluster (cert-manager, external-dns): Zone DNS
-#: Edit and Zone Read only. Without it those Secrets get the main token.
+#: The token of what runs in the cluster (cert-manager, external-dns): Zone DNS Edit and Zone
+#: Read on the stack's zone only. The API token Pulumi uses can read every tunnel's token in the
+#: account, so it never enters the cluster.
 DNS_TOKEN_KEY = "cloudflareDnsApiToken"
 
 #: Config keys whose values are secrets: never in a stack file in plain text.
 SECRET_KEYS: tuple[str, ...] = (API_TOKEN_KEY, DNS_TOKEN_KEY)
 #: Secrets the program cannot run without.
-REQUIRED_SECRETS: tuple[str, ...] = (API_TOKEN_KEY,)
+REQUIRED_SECRETS: tuple[str, ...] = (API_TOKEN_KEY, DNS_TOKEN_KEY)
+#: The Cloudflare token each secret must be, as the dashboard names the permissions.
+TOKEN_SCOPES = {
+    API_TOKEN_KEY: "Account / Cloudflare Tunnel / Edit, Zone / DNS / Edit and Zone / Zone / Read",
+    DNS_TOKEN_KEY: "Zone / DNS / Edit and Zone / Zone / Read, on the stack's zone only",
+}
 
 
 class ConfigError(ValueError):
@@ -243,6 +249,8 @@ class Cluster(Model):
     """Everything that belongs to one cluster and is never promoted."""
 
     name: str
+    #: Cilium's ``cluster.id``: unique across the homelab (Cluster Mesh needs it), never 0.
+    cluster_id: StrictInt = Field(ge=1, le=255)
     kube_context: str = Field(min_length=1)
     domain: str
     network: Network
@@ -378,6 +386,9 @@ class EnvoyProxy(Model):
 
 class Cloudflared(Model):
     replicas: Replicas = 2
+    #: ``strict``: post-quantum key agreement only, no classical fallback (``TUNNEL_POST_QUANTUM``);
+    #: ``prefer``: cloudflared's default, post-quantum when the edge offers it.
+    post_quantum: Literal["strict", "prefer"] = "strict"
     resources: Resources = Resources.model_validate(
         {"cpuRequest": "10m", "memoryRequest": "64Mi", "memoryLimit": "256Mi"}
     )
@@ -476,13 +487,22 @@ def _token_problems(raw: Mapping[str, Any], secret_keys: Iterable[str], require:
         value = raw.get(name)
         if value is None or not str(value).strip():
             if require and name in REQUIRED_SECRETS:
-                yield f"{key}: required secret is missing; set it with {_how(key)}"
+                yield (
+                    f"{key}: required secret is missing; create a Cloudflare API token with {TOKEN_SCOPES[name]} "
+                    f"and set it with {_how(key)}"
+                )
         elif key not in secret:
             # never echo the value: it is the secret
             yield (
                 f"{key}: is set in plain text in the stack config; remove it (`pulumi config rm {key}`), "
                 f"rotate it, and set it with {_how(key)}"
             )
+    api, dns = raw.get(API_TOKEN_KEY), raw.get(DNS_TOKEN_KEY)
+    if require and isinstance(api, str) and api.strip() and api == dns:
+        yield (
+            f"{PROJECT}:{DNS_TOKEN_KEY}: is the same token as {PROJECT}:{API_TOKEN_KEY}; the cluster gets a token "
+            f"of its own with {TOKEN_SCOPES[DNS_TOKEN_KEY]}, never the one that can edit tunnels"
+        )
 
 
 def plain_secret_problems(config: Mapping[str, Any], secret_keys: Iterable[str]) -> list[str]:
@@ -507,10 +527,15 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+#: Secrets shorter than this are not masked in messages (a word such as "token" would be); no
+#: real Cloudflare token is anywhere near as short.
+MIN_SECRET = 8
+
+
 def redact(problems: Iterable[str], raw: Mapping[str, Any]) -> list[str]:
     """``problems`` with every credential-looking value of ``raw`` (and every secret) masked."""
     hidden = {s for s in _strings(raw) if looks_like_credential(s)}
-    hidden |= {str(raw[k]) for k in SECRET_KEYS if isinstance(raw.get(k), str) and raw[k]}
+    hidden |= {str(raw[k]) for k in SECRET_KEYS if isinstance(raw.get(k), str) and len(raw[k]) >= MIN_SECRET}
     out = []
     for line in problems:
         for value in sorted(hidden, key=len, reverse=True):

@@ -17,6 +17,7 @@ NAMESPACE = names.SYSTEM_NAMESPACE
 CHART_REPO = "https://coredns.github.io/helm"
 CLUSTER_DOMAIN = "cluster.local"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+SERVICE_ACCOUNT = "coredns"
 
 
 def server_plugins() -> list[dict[str, str]]:
@@ -63,7 +64,20 @@ def helm_values(cluster: Cluster) -> dict[str, Any]:
             }
         },
         "tolerations": [{"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"}],
+        # one replica per node where the nodes allow it (a single control-plane node still runs both)
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"k8s-app": "kube-dns", "app.kubernetes.io/name": "coredns"}},
+            }
+        ],
         "podDisruptionBudget": {"maxUnavailable": 1},
+        # its own identity, not the namespace's `default` ServiceAccount (the chart's default)
+        "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+        # cluster DNS is evicted last under node pressure
+        "priorityClassName": "system-cluster-critical",
     }
 
 

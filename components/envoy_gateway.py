@@ -50,11 +50,19 @@ def gateways(cluster: Cluster) -> tuple[GatewaySpec, GatewaySpec]:
     )
 
 
+#: Envoy Gateway controller replicas.
+CONTROLLER_REPLICAS = 2
+
+
 def helm_values() -> dict[str, Any]:
     # GatewayNamespace: each Gateway's proxy runs in the Gateway's namespace behind a Service
     # named after the Gateway, which is what cloudflared's origin URL points at.
     return {
         "crds": {"enabled": False},  # the CRDs release owns them
+        # two controllers (leader election picks one) and never both drained at once: the
+        # chart's default is one replica and no PodDisruptionBudget
+        "deployment": {"replicas": CONTROLLER_REPLICAS},
+        "podDisruptionBudget": {"minAvailable": 1},
         "config": {
             "envoyGateway": {"provider": {"type": "Kubernetes", "kubernetes": {"deploy": {"type": "GatewayNamespace"}}}}
         },

@@ -113,6 +113,7 @@ def _network_problems(a: Member, b: Member) -> Iterator[str]:
 #: Values no two clusters may share: (config key, what it is, how to read it).
 UNIQUE: tuple[tuple[str, str, Callable[[config.Cluster], str]], ...] = (
     (_key("kubeContext"), "kubeconfig context", lambda c: c.kube_context),
+    (_key("clusterId"), "Cilium cluster id", lambda c: str(c.cluster_id)),
     (_key("externalDns", "ownerId"), "external-dns owner id", lambda c: c.external_dns.owner_id),
     (_key("cloudflare", "tunnelName"), "tunnel name", lambda c: c.tunnel_name),
     (_key("cloudflare", "tunnelHostname"), "tunnel hostname", lambda c: c.tunnel_hostname),
@@ -214,7 +215,7 @@ class Settings(NamedTuple):
     config: StackConfig
     #: Secret Output: the Cloudflare API token, never plain.
     cloudflare_api_token: pulumi.Output[str]
-    #: Secret Output: the token the cluster's Secrets get (the DNS-only one when set).
+    #: Secret Output: the DNS-only token the cluster's Secrets get.
     cluster_dns_token: pulumi.Output[str]
     #: Other clusters' domains below this cluster's domain (external-dns leaves them alone).
     excluded_domains: list[str]
@@ -285,6 +286,5 @@ def load() -> Settings:
     for warning in checks.placeholder_warnings(member.config):
         pulumi.log.warn(warning)
     api_token = pulumi.Output.secret(str(values[PREFIX + config.API_TOKEN_KEY]))
-    dns_value = values.get(PREFIX + config.DNS_TOKEN_KEY)
-    dns_token = pulumi.Output.secret(str(dns_value)) if dns_value else api_token
+    dns_token = pulumi.Output.secret(str(values[PREFIX + config.DNS_TOKEN_KEY]))  # never the API token
     return Settings(member.config, api_token, dns_token, excluded_domains(member, members))

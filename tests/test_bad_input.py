@@ -390,6 +390,36 @@ CASES = [
         put("main", "homelab:cluster.cloudflare.apiToken", PASTED_TOKEN),
         ("homelab:cluster.cloudflare.apiToken: unknown key",),
     ),
+    Case(
+        "two clusters with one cilium cluster id",
+        "staging",
+        put("staging", "homelab:cluster.clusterId", 1),
+        ("homelab:cluster.clusterId: '1' in Pulumi.staging.yaml is already main's (Pulumi.main.yaml)",),
+    ),
+    Case(
+        "cilium cluster id zero",
+        "main",
+        put("main", "homelab:cluster.clusterId", 0),
+        ("homelab:cluster.clusterId: Input should be greater than or equal to 1 (got 0)",),
+    ),
+    Case(
+        "cilium cluster id missing",
+        "staging",
+        drop("staging", "homelab:cluster.clusterId"),
+        ("homelab:cluster.clusterId: required key is missing",),
+    ),
+    Case(
+        "cilium cluster id past 255",
+        "main",
+        put("main", "homelab:cluster.clusterId", 256),
+        ("homelab:cluster.clusterId: Input should be less than or equal to 255 (got 256)",),
+    ),
+    Case(
+        "post-quantum mode unknown",
+        "main",
+        put("main", "homelab:release.cloudflared.postQuantum", True),
+        ("homelab:release.cloudflared.postQuantum: Input should be 'strict' or 'prefer' (got True)",),
+    ),
     # --- values the CRDs, charts or API server would refuse ----------------------------------------
     Case(
         "envoy replicas a boolean",

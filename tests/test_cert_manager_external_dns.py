@@ -15,6 +15,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 DOMAIN = {"main": "example.com", "staging": "example.net"}
 ZONE = {"main": "example.com", "staging": "example.net"}
 TOKEN = "cf-api-token-SENTINEL-7f3a9c"
+DNS = "cf-dns-only-token-SENTINEL-55"
 
 
 def values(plan: Plan, release: str) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def test_cluster_issuers(plans: dict[str, Plan], stack: str, issuer: str, server
     assert acme["server"] == server
     assert acme["email"] == "admin@example.com"
     (solver,) = acme["solvers"]
-    assert solver["selector"] == {"dnsZones": [ZONE[stack]]}
+    assert solver["selector"] == {"dnsZones": [DOMAIN[stack]]}  # the stack's own names, not the whole zone
     assert solver["dns01"] == {
         "cloudflare": {"apiTokenSecretRef": {"name": "cloudflare-api-token", "key": "api-token"}}
     }
@@ -173,20 +174,23 @@ def test_external_dns_waits_for_the_gateway_chart(plans: dict[str, Plan], stack:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_api_token_never_in_plain_text(stack: str, run_program: RunProgram, tmp_path: Any) -> None:
-    plan = run_program(stack, secret_values={"homelab:cloudflareApiToken": TOKEN})
-    places = 0
+    plan = run_program(stack, secret_values={"homelab:cloudflareApiToken": TOKEN, "homelab:cloudflareDnsApiToken": DNS})
+    holders = []
     for res in plan.resources:
         for text in (*mockrun.plain_strings(res.inputs), *mockrun.plain_strings(res.outputs)):
             assert TOKEN not in text, f"{res.type} {res.name} holds the token in plain text"
-        places += TOKEN in str(mockrun.reveal(res.inputs))
+            assert DNS not in text, f"{res.type} {res.name} holds the DNS token in plain text"
+        if TOKEN in str(mockrun.reveal(res.inputs)) or TOKEN in str(mockrun.reveal(res.outputs)):
+            holders.append(res.type)
     for text in mockrun.plain_strings(plan.outputs):
-        assert TOKEN not in text
-    assert not any(TOKEN in line for line in plan.log)
-    assert places >= 3  # provider, cert-manager Secret, external-dns Secret: secret, but there
+        assert TOKEN not in text and DNS not in text
+    assert not any(TOKEN in line or DNS in line for line in plan.log)
+    # the account token (it can read every tunnel's token) is the provider's alone: never in the cluster
+    assert holders == ["pulumi:providers:cloudflare"]
     from tools import plan as plan_cmd
 
     for content in plan_cmd.rendered_files(plan).values():
-        assert TOKEN not in content
+        assert TOKEN not in content and DNS not in content
 
 
 BAD = [
@@ -211,9 +215,33 @@ def test_bad_input_refused(path: str, value: str, key: str, run_program: RunProg
     assert value in line, str(err.value)
 
 
-def test_missing_token_refused(run_program: RunProgram) -> None:
-    with pytest.raises(ConfigError, match=r"homelab:cloudflareApiToken: required secret is missing; set it with"):
-        run_program("staging", secret_values={"homelab:cloudflareApiToken": ""})
+@pytest.mark.parametrize(
+    ("key", "scopes"),
+    [
+        (
+            "homelab:cloudflareApiToken",
+            "Account / Cloudflare Tunnel / Edit, Zone / DNS / Edit and Zone / Zone / Read",
+        ),
+        ("homelab:cloudflareDnsApiToken", "Zone / DNS / Edit and Zone / Zone / Read, on the stack's zone only"),
+    ],
+)
+def test_missing_token_refused_with_the_token_to_create(key: str, scopes: str, run_program: RunProgram) -> None:
+    """No fallback: without the DNS-only token the program stops, it never hands the API token over."""
+    with pytest.raises(ConfigError) as err:
+        run_program("staging", secret_values={key: ""})
+    assert (
+        f"{key}: required secret is missing; create a Cloudflare API token with {scopes} "
+        f"and set it with `pulumi config set --secret {key} <value>`"
+    ) in str(err.value)
+
+
+def test_the_same_token_twice_is_refused(run_program: RunProgram) -> None:
+    with pytest.raises(ConfigError) as err:
+        run_program(
+            "staging", secret_values={"homelab:cloudflareApiToken": TOKEN, "homelab:cloudflareDnsApiToken": TOKEN}
+        )
+    assert "homelab:cloudflareDnsApiToken: is the same token as homelab:cloudflareApiToken" in str(err.value)
+    assert TOKEN not in str(err.value)
 
 
 def test_plain_token_refused_without_echoing_it(run_program: RunProgram) -> None:
@@ -226,25 +254,17 @@ def test_plain_token_refused_without_echoing_it(run_program: RunProgram) -> None
     assert TOKEN not in str(err.value)
 
 
-def test_narrower_dns_token_for_the_cluster(run_program: RunProgram) -> None:
-    """With homelab:cloudflareDnsApiToken set, only the Cloudflare provider holds the main token."""
-    dns_token = "cf-dns-only-token-SENTINEL-55"
+def test_the_cluster_gets_the_dns_token(run_program: RunProgram) -> None:
+    """cert-manager's and external-dns's Secrets hold the DNS-only token; the provider the API token."""
     plan = run_program(
-        "staging",
-        secret_values={"homelab:cloudflareApiToken": TOKEN, "homelab:cloudflareDnsApiToken": dns_token},
+        "staging", secret_values={"homelab:cloudflareApiToken": TOKEN, "homelab:cloudflareDnsApiToken": DNS}
     )
     for name in ("cert-manager-cloudflare-token", "external-dns-cloudflare-token"):
         secret = plan.get("kubernetes:core/v1:Secret", name)
         assert mockrun.is_secret(secret.inputs["stringData"])
-        assert mockrun.reveal(secret.inputs["stringData"]) == {"api-token": dns_token}
+        assert mockrun.reveal(secret.inputs["stringData"]) == {"api-token": DNS}
     (provider,) = plan.of_type("pulumi:providers:cloudflare")
     assert mockrun.reveal(provider.inputs["apiToken"]) == TOKEN
-
-
-def test_without_dns_token_the_cluster_gets_the_main_token(run_program: RunProgram) -> None:
-    plan = run_program("staging", secret_values={"homelab:cloudflareApiToken": TOKEN})
-    secret = plan.get("kubernetes:core/v1:Secret", "external-dns-cloudflare-token")
-    assert mockrun.reveal(secret.inputs["stringData"]) == {"api-token": TOKEN}
 
 
 def test_plain_dns_token_refused(run_program: RunProgram) -> None:
@@ -254,3 +274,15 @@ def test_plain_dns_token_refused(run_program: RunProgram) -> None:
         mockrun.run("staging", cfg)
     assert "homelab:cloudflareDnsApiToken: is set in plain text" in str(err.value)
     assert "plain-dns-token-XYZ" not in str(err.value)
+
+
+def test_dns01_solver_covers_the_stacks_domain_not_its_whole_zone(run_program: RunProgram) -> None:
+    """A domain below a zone (edge certificates on): the token solves only the stack's own names."""
+    cfg = stack_config("staging")
+    cluster = cfg["homelab:cluster"]
+    cluster["domain"] = "staging.example.com"
+    cluster["cloudflare"].update({"zone": "example.com", "advancedCertificates": True})
+    plan = run_program("staging", cfg)
+    for issuer in ("letsencrypt-prod", "letsencrypt-staging"):
+        (solver,) = plan.k8s_object("ClusterIssuer", issuer)["spec"]["acme"]["solvers"]
+        assert solver["selector"] == {"dnsZones": ["staging.example.com"]}

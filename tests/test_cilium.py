@@ -91,3 +91,9 @@ def test_custom_resources_wait_for_the_release(plans: dict[str, Plan], stack: st
     release = plan.get(RELEASE, "cilium-release")
     for type_ in (POOL, L2):
         assert release.urn in plan.get(type_).dependencies
+
+
+@pytest.mark.parametrize(("stack", "cluster_id"), [("main", 1), ("staging", 2)])
+def test_each_cluster_has_its_own_cilium_identity(plans: dict[str, Plan], stack: str, cluster_id: int) -> None:
+    """The chart's default is `default`/0 in every cluster (DESIGN.md, real render)."""
+    assert values(plans[stack])["cluster"] == {"name": stack, "id": cluster_id}

@@ -139,12 +139,17 @@ def test_cloudflared_deployment(plans: dict[str, Plan], stack: str) -> None:
     env = {e["name"]: e for e in c["env"]}
     assert env["TUNNEL_TOKEN"]["valueFrom"] == {"secretKeyRef": {"name": "cloudflared-tunnel", "key": "token"}}
     assert env["TUNNEL_TRANSPORT_PROTOCOL"]["value"] == "quic"
-    assert env["TUNNEL_POST_QUANTUM"]["value"] == "true"
+    assert env["TUNNEL_POST_QUANTUM"]["value"] == "true"  # postQuantum: strict
     assert env["NO_AUTOUPDATE"]["value"] == "true"
     assert env["TUNNEL_METRICS"]["value"] == "0.0.0.0:8080"
     assert c["ports"] == [{"name": "metrics", "containerPort": 8080}]
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert c[probe]["httpGet"] == {"path": "/ready", "port": 8080}
+    # ready = connected to the edge; alive = the process answers (an edge outage restarts nothing)
+    assert c["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 10}
+    assert c["livenessProbe"] == {
+        "httpGet": {"path": "/healthcheck", "port": 8080},
+        "periodSeconds": 10,
+        "failureThreshold": 3,
+    }
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 65534
     sc = c["securityContext"]
@@ -232,3 +237,98 @@ def test_plan_shows_cloudflare_beside_kubernetes(plans: dict[str, Plan]) -> None
     files = plan_cmd.rendered_files(plans["main"])
     assert any(path.startswith("cloudflare-tunnel/DnsRecord") for path in files)
     assert "cloudflare-tunnel/Deployment-network-cloudflared.yaml" in files
+
+
+# --- least privilege and rotation (issue: least privilege and safe rotation) ---------------------
+
+#: The mock tunnel token of each stack (the mocks answer `mock-tunnel-token-<tunnel id>`) and the
+#: first 16 hex digits of its SHA-256, worked out by hand with `hashlib.sha256`.
+TOKEN_HASH = {"main": "2f0817622037f8eb"}
+
+
+def test_pod_template_carries_a_hash_of_the_token_never_the_token(plans: dict[str, Plan]) -> None:
+    plan = plans["main"]
+    assert plan.outputs["tunnelId"] == "mock-tunnel-d5ed6f71-66c6-3590-c870-10a571d2d7f1"
+    template = plan.k8s_object("Deployment", "cloudflared")["spec"]["template"]["metadata"]
+    assert template["annotations"] == {"checksum/tunnel-token": TOKEN_HASH["main"]}
+    deployment = plan.get(DEPLOYMENT, "cloudflare-tunnel-cloudflared")
+    assert "mock-tunnel-token-" not in str(mockrun.reveal(deployment.inputs))
+
+
+def test_a_new_token_rolls_the_pods(plans: dict[str, Plan], run_program: RunProgram) -> None:
+    """Another tunnel (so another token) changes the pod template; the same one never does."""
+    cfg = stack_config("main")
+    cfg["homelab:cluster"]["cloudflare"]["tunnelName"] = "homelab-main-2"
+    again = run_program("main", cfg)
+
+    def annotation(plan: Plan) -> str:
+        meta = plan.k8s_object("Deployment", "cloudflared")["spec"]["template"]["metadata"]
+        return meta["annotations"]["checksum/tunnel-token"]
+
+    assert annotation(again) != annotation(plans["main"])
+    assert annotation(run_program("main")) == annotation(plans["main"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tunnel_secret_is_protected_like_the_tunnel(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    assert plan.get("random:index/randomBytes:RandomBytes", "cloudflare-tunnel-secret").protect is True
+    assert plan.get(TUNNEL).protect is True
+    assert plan.get(RECORD).protect is True
+
+
+def test_post_quantum_prefer_drops_the_strict_switch(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cfg["homelab:release"]["cloudflared"]["postQuantum"] = "prefer"
+    names = [e["name"] for e in container(run_program("staging", cfg))["env"]]
+    assert names == ["TUNNEL_TOKEN", "TUNNEL_TRANSPORT_PROTOCOL", "NO_AUTOUPDATE", "TUNNEL_METRICS"]
+
+
+def test_post_quantum_takes_only_strict_or_prefer(run_program: RunProgram) -> None:
+    from components.config import ConfigError
+
+    cfg = stack_config("staging")
+    cfg["homelab:release"]["cloudflared"]["postQuantum"] = "true"
+    with pytest.raises(
+        ConfigError, match=r"homelab:release.cloudflared.postQuantum: Input should be 'strict' or 'prefer'"
+    ):
+        run_program("staging", cfg)
+
+
+@pytest.mark.parametrize(("stack", "zone"), [("main", "example.com"), ("staging", "example.net")])
+def test_zone_lookup_is_scoped_to_the_account_and_active_zones(plans: dict[str, Plan], stack: str, zone: str) -> None:
+    lookups = [args for token, args in plans[stack].calls if token == "cloudflare:index/getZone:getZone"]
+    assert lookups == [
+        {
+            "filter": {
+                "match": "all",
+                "name": zone,
+                "account": {"id": "0123456789abcdef0123456789abcdef"},
+                "status": "active",
+            }
+        }
+    ]
+
+
+def test_zone_id_in_config_means_no_lookup(run_program: RunProgram) -> None:
+    cfg = stack_config("main")
+    cfg["homelab:cluster"]["cloudflare"]["zoneId"] = "a" * 32
+    plan = run_program("main", cfg)
+    assert [t for t, _ in plan.calls if t == "cloudflare:index/getZone:getZone"] == []
+    assert plan.get(RECORD).plain_inputs["zoneId"] == "a" * 32
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_secret_in_any_registered_output(stack: str, run_program: RunProgram) -> None:
+    """Component outputs and stack outputs: no tunnel token, API token or DNS token, even marked."""
+    api, dns = "api-token-SENTINEL-0123456789", "dns-token-SENTINEL-0123456789"
+    plan = run_program(stack, secret_values={"homelab:cloudflareApiToken": api, "homelab:cloudflareDnsApiToken": dns})
+    components = [r for r in plan.resources if not r.custom]
+    assert len(components) >= 7
+    for res in components:
+        shown = str(mockrun.reveal(res.outputs))
+        for secret in ("mock-tunnel-token-", api, dns):
+            assert secret not in shown, f"{res.type} {res.name} outputs {secret}"
+    shown = str(mockrun.reveal(plan.outputs))
+    for secret in ("mock-tunnel-token-", api, dns):
+        assert secret not in shown

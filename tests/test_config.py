@@ -15,8 +15,9 @@ from tools import mockrun
 
 def parsed(stack: str) -> config.StackConfig:
     raw = {k.split(":", 1)[1]: v for k, v in stack_config(stack).items()}
-    raw[config.API_TOKEN_KEY] = "token"
-    return config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}"])
+    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+    return config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"])
 
 
 def refused(stack: str, change: Any, run_program: RunProgram) -> str:
@@ -274,4 +275,17 @@ def test_secret_placeholders_are_marked() -> None:
     values, secret_keys = mockrun.program_config({"homelab:x": {"secure": "AAABAxyz"}})
     assert values["homelab:x"].startswith(mockrun.PLACEHOLDER_PREFIX)
     assert values["homelab:cloudflareApiToken"].startswith(mockrun.PLACEHOLDER_PREFIX)
-    assert set(secret_keys) == {"homelab:x", "homelab:cloudflareApiToken"}
+    assert values["homelab:cloudflareDnsApiToken"].startswith(mockrun.PLACEHOLDER_PREFIX)
+    assert values["homelab:cloudflareApiToken"] != values["homelab:cloudflareDnsApiToken"]
+    assert set(secret_keys) == {"homelab:x", "homelab:cloudflareApiToken", "homelab:cloudflareDnsApiToken"}
+
+
+def test_cluster_name_longer_than_cilium_allows() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
+    raw["cluster"]["name"] = "a" * 33
+    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+    secret = [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"]
+    with pytest.raises(ConfigError) as err:
+        config.parse(raw, secret)
+    assert f"homelab:cluster.name: '{'a' * 33}' is longer than the 32 characters Cilium allows" in str(err.value)

@@ -62,3 +62,21 @@ def test_waits_for_cilium(plans: dict[str, Plan], stack: str) -> None:
 def test_chart(plans: dict[str, Plan], stack: str) -> None:
     inputs = plans[stack].get(RELEASE, "coredns-release").plain_inputs
     assert (inputs["chart"], inputs["version"], inputs["namespace"]) == ("coredns", "1.46.2", "kube-system")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_hardened_past_the_chart_defaults(plans: dict[str, Plan], stack: str) -> None:
+    """The chart runs CoreDNS as the namespace's `default` ServiceAccount, unspread, unprioritised."""
+    v = values(plans[stack])
+    assert v["serviceAccount"] == {"create": True, "name": "coredns"}
+    assert v["priorityClassName"] == "system-cluster-critical"
+    assert v["replicaCount"] == 2
+    assert v["topologySpreadConstraints"] == [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"k8s-app": "kube-dns", "app.kubernetes.io/name": "coredns"}},
+        }
+    ]
+    assert v["podDisruptionBudget"] == {"maxUnavailable": 1}

@@ -177,3 +177,11 @@ def test_crds_have_their_own_release(plans: dict[str, Plan], stack: str) -> None
     for res in plan.children(component):
         if res.type.startswith("kubernetes:gateway."):
             assert crds.urn in res.dependencies, res.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_controller_survives_a_drain(plans: dict[str, Plan], stack: str) -> None:
+    """The chart's default is one controller and no PodDisruptionBudget (`minAvailable: 0`)."""
+    v = plans[stack].get(RELEASE, "envoy-gateway-release").plain_inputs["values"]
+    assert v["deployment"] == {"replicas": 2}
+    assert v["podDisruptionBudget"] == {"minAvailable": 1}

@@ -13,6 +13,7 @@ from tests.conftest import Project
 LAB = {
     "homelab:cluster": {
         "name": "lab",
+        "clusterId": 3,
         "kubeContext": "lab",
         "domain": "example.org",
         "network": {

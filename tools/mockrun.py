@@ -127,6 +127,8 @@ class Plan:
     resources: list[Registration]
     outputs: dict[str, Any]
     log: list[str]
+    #: Provider functions called (data sources such as the zone lookup): (token, arguments).
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -230,6 +232,8 @@ class ProviderMocks(pulumi_mocks.Mocks):
 
     def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None):
         self.stack_outputs = dict(stack_outputs or {})
+        #: Every provider function the program called: (token, arguments).
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         outputs = dict(args.inputs)
@@ -253,6 +257,7 @@ class ProviderMocks(pulumi_mocks.Mocks):
         return rid, outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        self.calls.append((args.token, _normalize(dict(args.args))))
         if args.token == "cloudflare:index/getZone:getZone":
             name = (args.args.get("filter") or {}).get("name", "")
             return {"id": _fake_id("zone", name), "zoneId": _fake_id("zone", name), "name": name}, []
@@ -455,7 +460,8 @@ def run(
     if stack_outputs is None:
         stack_outputs = referenced_stack_outputs(stack, raw_config, root)
 
-    monitor = RecordingMonitor(ProviderMocks(stack_outputs))
+    mocks = ProviderMocks(stack_outputs)
+    monitor = RecordingMonitor(mocks)
     if registered is not None:
         monitor.registrations = registered
     logs = _LogCapture()
@@ -487,4 +493,6 @@ def run(
             _sync_await(run_in_stack(body))
         finally:
             _drop_leftovers()
-    return Plan(stack=stack, resources=monitor.registrations, outputs=monitor.stack_outputs, log=list(logs))
+    return Plan(
+        stack=stack, resources=monitor.registrations, outputs=monitor.stack_outputs, log=list(logs), calls=mocks.calls
+    )
