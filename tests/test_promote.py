@@ -5,6 +5,7 @@ Every test works on copies of the stack files in tmp_path; the real files are ne
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from typing import Any
 import pytest
 from ruamel.yaml.comments import CommentedMap
 
-from tools import promote
+from components.config import Release
+from tools import promote, stackfile_rt
 from tools.mockrun import ROOT
 
 STACK_FILES = ("Pulumi.main.yaml", "Pulumi.staging.yaml")
@@ -56,6 +58,23 @@ def split_release(text: str) -> tuple[list[str], list[str], list[str]]:
     while not lines[end - 1].strip():  # trailing blank lines are outside
         end -= 1
     return lines[:start], lines[start:end], lines[end:]
+
+
+def cut_block(path: Path, header: str) -> list[str]:
+    """Remove the line ``header`` and the lines indented deeper below it from the file; return them."""
+    lines = path.read_text().splitlines(keepends=True)
+    start = lines.index(header)
+    indent = len(header) - len(header.lstrip(" "))
+    end = start + 1
+    while end < len(lines) and lines[end].strip() and len(lines[end]) - len(lines[end].lstrip(" ")) > indent:
+        end += 1
+    path.write_text("".join(lines[:start] + lines[end:]))
+    return lines[start:end]
+
+
+def without_comment(line: str) -> str:
+    """A stack file line without its end-of-line comment (promoted values come without theirs)."""
+    return re.sub(r"\s+#.*", "", line.rstrip("\n"))
 
 
 def comment_lines(text: str) -> list[str]:
@@ -187,12 +206,7 @@ def test_apply_keeps_comments_quotes_secrets_and_adds_missing_keys(
     edit(main, "  homelab:promotion:\n", SECURE + "  homelab:promotion:\n")
     edit(main, "      coredns: 1.46.2\n", '      coredns: "1.46.2"              # pinned: see DESIGN.md\n')
     edit(main, "    cilium:\n      k8sClientRateLimit:", "    # tuning below\n    cilium:\n      k8sClientRateLimit:")
-    edit(
-        main,
-        "    cloudflared:\n      replicas: 2\n      resources:\n        cpuRequest: 10m\n"
-        "        memoryRequest: 64Mi\n        memoryLimit: 256Mi\n",
-        "",
-    )
+    removed = cut_block(main, "    cloudflared:\n")
     before = main.read_text()
 
     code, out, err = run(stacks, capsys, "--apply")
@@ -206,14 +220,7 @@ def test_apply_keeps_comments_quotes_secrets_and_adds_missing_keys(
     assert SECURE in after
     # the added section comes last, where staging has it, before main's next comment line
     block, tail = split_release(after)[1:]
-    assert block[-6:] == [
-        "    cloudflared:",
-        "      replicas: 2",
-        "      resources:",
-        "        cpuRequest: 10m",
-        "        memoryRequest: 64Mi",
-        "        memoryLimit: 256Mi",
-    ]
+    assert block[-len(removed) :] == [without_comment(line) for line in removed]
     assert tail[0].startswith("  # --- apps behind the gateways")
     assert "    # tuning below" in block
 
@@ -342,3 +349,534 @@ def test_warns_about_problems_main_already_has(stacks: Path, capsys: pytest.Capt
     assert "warning:" in out
     assert "homelab:cluster.gateways.external: '10.11.9.22' is outside the LB pool" in out
     assert_promoted(before, main.read_text(), stacks / "Pulumi.staging.yaml")
+
+
+# ---------------------------------------------------------------------------------------------
+# the file's bytes: BOM, CRLF, final newline, anchors
+
+BOM = b"\xef\xbb\xbf"
+IMAGES = "    images:\n      cloudflared: 2026.8.2\n"
+#: (BOM, line ending, final newline)
+LAYOUTS = {
+    "lf": (False, b"\n", True),
+    "bom-crlf": (True, b"\r\n", True),
+    "crlf-no-final-newline": (False, b"\r\n", False),
+    "bom-lf-no-final-newline": (True, b"\n", False),
+}
+
+
+def laid_out(text: str, layout: str) -> bytes:
+    """``text`` (LF, ending in a newline) with a layout of LAYOUTS."""
+    bom, newline, final = LAYOUTS[layout]
+    data = text.encode().replace(b"\n", newline)
+    return (BOM if bom else b"") + (data if final else data.removesuffix(newline))
+
+
+def test_decode_and_restore_a_layout() -> None:
+    data = BOM + b"config:\r\n  a: 1\r\n  b: 2"
+    text, layout = stackfile_rt.decode(data, "f.yaml")
+    assert (text, layout) == ("config:\n  a: 1\n  b: 2\n", stackfile_rt.Layout(True, "\r\n", False))
+    assert layout.restore(text) == data
+    assert layout.restore("config:\n  a: 1\n  c: 3\n") == BOM + b"config:\r\n  a: 1\r\n  c: 3"
+    assert stackfile_rt.decode(b"", "f.yaml") == ("", stackfile_rt.Layout())
+
+
+@pytest.mark.parametrize(
+    ("target_layout", "source_layout"),
+    [
+        ("lf", "bom-crlf"),
+        ("bom-crlf", "lf"),
+        ("crlf-no-final-newline", "bom-lf-no-final-newline"),
+        ("bom-lf-no-final-newline", "crlf-no-final-newline"),
+    ],
+)
+def test_apply_keeps_the_layout_of_the_file(
+    stacks: Path, capsys: pytest.CaptureFixture[str], target_layout: str, source_layout: str
+) -> None:
+    staging, main = stacks / "Pulumi.staging.yaml", stacks / "Pulumi.main.yaml"
+    original = main.read_text()
+    # a changed line, a removed line (envoy's memoryLimit) and added lines (images)
+    edit(staging, "      cilium: 1.20.0\n", "      cilium: 1.20.1\n")
+    edit(staging, "        memoryLimit: 1Gi\n", "")
+    staging.write_bytes(laid_out(staging.read_text(), source_layout))
+    assert original.count(IMAGES) == 1
+    main.write_bytes(laid_out(original.replace(IMAGES, ""), target_layout))
+
+    code, out, err = run(stacks, capsys, "--apply")
+
+    assert (code, err) == (0, "")
+    assert "homelab:release.images.cloudflared: (not set) -> 2026.8.2" in out
+    expected = original.replace("      cilium: 1.20.0\n", "      cilium: 1.20.1\n")
+    expected = expected.replace("        memoryLimit: 1Gi\n", "")
+    assert main.read_bytes() == laid_out(expected, target_layout)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "last_line"),
+    [
+        ("        memoryLimit: 256Mi\n", "        memoryLimit: 512Mi\n", b"        memoryLimit: 512Mi"),
+        ("        memoryLimit: 256Mi\n", "", b"        memoryRequest: 64Mi"),
+    ],
+    ids=["last-line-changed", "last-line-removed"],
+)
+def test_apply_to_a_release_at_the_end_of_a_file_without_final_newline(
+    stacks: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, last_line: bytes
+) -> None:
+    staging, main = stacks / "Pulumi.staging.yaml", stacks / "Pulumi.main.yaml"
+    edit(staging, old, new)
+    head, block, tail = split_release(main.read_text())
+    moved = "\n".join([*head, *tail, *block]) + "\n"  # the release block last
+    main.write_bytes(laid_out(moved, "crlf-no-final-newline"))
+
+    code, _, err = run(stacks, capsys, "--apply")
+
+    assert (code, err) == (0, "")
+    after = main.read_bytes()
+    assert after == laid_out(moved.replace(old, new), "crlf-no-final-newline")
+    assert after.endswith(b"\r\n" + last_line)
+
+
+def test_apply_keeps_anchors_and_aliases_outside_the_release(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "    domain: example.com        ", "    domain: &domain example.com")
+    edit(main, "      zone: example.com\n", "      zone: *domain\n")
+    edit(stacks / "Pulumi.staging.yaml", "      cilium: 1.20.0\n", "      cilium: 1.20.1\n")
+    before = main.read_bytes()
+
+    code, out, err = run(stacks, capsys, "--apply")
+
+    assert (code, err) == (0, "")
+    assert [line.strip() for line in out.splitlines() if "->" in line] == [
+        "homelab:release.charts.cilium: 1.20.0 -> 1.20.1"
+    ]
+    assert main.read_bytes() == before.replace(b"      cilium: 1.20.0\n", b"      cilium: 1.20.1\n")
+
+
+ENVOY_RESOURCES = "      externalTrafficPolicy: Cluster\n      resources:\n"
+CLOUDFLARED_RESOURCES = (
+    "      resources:\n        cpuRequest: 10m\n        memoryRequest: 64Mi\n        memoryLimit: 256Mi\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("cloudflared_resources", "changed"),
+    [
+        # an alias: cloudflared's resources are envoy's
+        (
+            "      resources: *res\n",
+            {"cpuRequest": ("10m", "100m"), "memoryRequest": ("64Mi", "128Mi"), "memoryLimit": ("256Mi", "1Gi")},
+        ),
+        # a merge key: envoy's resources, cpuRequest overridden
+        (
+            "      resources:\n        <<: *res\n        cpuRequest: 10m\n",
+            {"memoryRequest": ("64Mi", "128Mi"), "memoryLimit": ("256Mi", "1Gi")},
+        ),
+    ],
+    ids=["alias", "merge"],
+)
+def test_anchors_in_the_source_release_are_promoted_as_values(
+    stacks: Path, capsys: pytest.CaptureFixture[str], cloudflared_resources: str, changed: dict[str, tuple[str, str]]
+) -> None:
+    staging, main = stacks / "Pulumi.staging.yaml", stacks / "Pulumi.main.yaml"
+    edit(staging, ENVOY_RESOURCES, ENVOY_RESOURCES.replace("resources:", "resources: &res"))
+    edit(staging, CLOUDFLARED_RESOURCES, cloudflared_resources)
+    before = main.read_text()
+
+    code, out, err = run(stacks, capsys, "--apply")
+
+    assert (code, err) == (0, "")
+    assert [line.strip() for line in out.splitlines() if "->" in line] == [
+        f"homelab:release.cloudflared.resources.{key}: {old} -> {new}" for key, (old, new) in changed.items()
+    ]
+    expected = CLOUDFLARED_RESOURCES
+    for key, (old, new) in changed.items():
+        expected = expected.replace(f"{key}: {old}\n", f"{key}: {new}\n")
+    assert main.read_text() == before.replace(CLOUDFLARED_RESOURCES, expected)
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the one occurrence of ``text`` in the file."""
+    content = path.read_text()
+    assert content.count(text) == 1
+    return content[: content.index(text)].count("\n") + 1
+
+
+ANCHOR_REFUSAL = (
+    "; promote does not rewrite YAML anchors, aliases or merge keys inside homelab:release (a change there "
+    "would change every place that shares the value): write the values out, then promote again"
+)
+
+
+@pytest.mark.parametrize(
+    ("cloudflared_resources", "diff_lines"),
+    [
+        (
+            "      resources: *res\n",  # cloudflared's resources are envoy's: they differ from staging's
+            [
+                "homelab:release.charts.coredns: 1.46.2 -> 1.47.0",
+                "homelab:release.cloudflared.resources.cpuRequest: 100m -> 10m",
+                "homelab:release.cloudflared.resources.memoryRequest: 128Mi -> 64Mi",
+                "homelab:release.cloudflared.resources.memoryLimit: 1Gi -> 256Mi",
+            ],
+        ),
+        (
+            # a merge key whose values equal staging's: refused all the same, though only coredns changes
+            "      resources:\n        <<: *res\n        cpuRequest: 10m\n        memoryRequest: 64Mi\n"
+            "        memoryLimit: 256Mi\n",
+            ["homelab:release.charts.coredns: 1.46.2 -> 1.47.0"],
+        ),
+    ],
+    ids=["alias", "merge"],
+)
+def test_refuses_to_rewrite_anchors_in_the_target_release(
+    stacks: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    cloudflared_resources: str,
+    diff_lines: list[str],
+) -> None:
+    monkeypatch.chdir(stacks)
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, ENVOY_RESOURCES, ENVOY_RESOURCES.replace("resources:", "resources: &res"))
+    edit(main, CLOUDFLARED_RESOURCES, cloudflared_resources)
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    before = main.read_bytes()
+
+    code, out, err = run(stacks, capsys)  # the dry run shows the plain values
+    assert (code, err) == (0, "")
+    assert [line.strip() for line in out.splitlines() if "->" in line] == diff_lines
+
+    code, _, err = run(stacks, capsys, "--apply")
+    line = line_of(main, "      resources: &res\n")
+    what = "homelab:release.envoy.resources has the anchor `&res`"
+    assert (code, err) == (2, f"error: Pulumi.main.yaml:{line}: {what}{ANCHOR_REFUSAL}\nnothing promoted\n")
+    assert main.read_bytes() == before
+
+
+def test_refuses_an_alias_into_the_target_release(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An alias inside the release to an anchor outside it: changing it would move the anchor."""
+    monkeypatch.chdir(stacks)
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "      issuer: letsencrypt-prod\n", "      issuer: &v v1.9.0\n")  # the value does not matter here
+    edit(main, "      envoyGateway: v1.9.0\n", "      envoyGateway: *v\n")
+    edit(stacks / "Pulumi.staging.yaml", "      envoyGateway: v1.9.0\n", "      envoyGateway: v1.9.1\n")
+    before = main.read_bytes()
+    code, _, err = run(stacks, capsys, "--apply")
+    line = line_of(main, "      envoyGateway: *v\n")
+    what = "homelab:release.charts.envoyGateway is the alias `*v`"
+    assert (code, err) == (2, f"error: Pulumi.main.yaml:{line}: {what}{ANCHOR_REFUSAL}\nnothing promoted\n")
+    assert main.read_bytes() == before
+
+
+def test_refuses_a_target_ruamel_cannot_reproduce_and_names_the_line(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ruamel drops an end-of-line comment after an alias: the file is left alone."""
+    monkeypatch.chdir(stacks)
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "    domain: example.com        ", "    domain: &domain example.com")
+    edit(main, "      zone: example.com\n", "      zone: *domain                  # the same zone\n")
+    edit(stacks / "Pulumi.staging.yaml", "      cilium: 1.20.0\n", "      cilium: 1.20.1\n")
+    before = main.read_bytes()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert code == 2
+    assert err == (
+        f"error: Pulumi.main.yaml:{line_of(main, '      zone: *domain')}: cannot rewrite it without changing its "
+        "formatting (expected 2-space mappings, sequences as `  - ` under their key, no comment after an alias); "
+        "edit homelab:release by hand or reformat the file\nnothing promoted\n"
+    )
+    assert main.read_bytes() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# unknown keys
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "key", "suggestion"),
+    [
+        ("Pulumi.main.yaml", "  homelab:release:\n", "homelab:releasx", "did you mean homelab:release?"),
+        ("Pulumi.staging.yaml", "  homelab:release:\n", "homelab:releasx", "did you mean homelab:release?"),
+        ("Pulumi.main.yaml", "  homelab:release:\n", "homelab:Release", "did you mean homelab:release?"),
+        ("Pulumi.staging.yaml", "  homelab:release:\n", "homelb:release", "did you mean homelab:release?"),
+        ("Pulumi.main.yaml", "  homelab:promotion:\n", "homelab:promotoin", "did you mean homelab:promotion?"),
+        ("Pulumi.staging.yaml", "  homelab:cluster:\n", "homelab:clusters", "did you mean homelab:cluster?"),
+    ],
+)
+def test_refuses_unknown_homelab_keys(
+    stacks: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    old: str,
+    key: str,
+    suggestion: str,
+) -> None:
+    monkeypatch.chdir(stacks)
+    path = stacks / name
+    edit(path, old, f"  {key}:\n")
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    before = {n: (stacks / n).read_bytes() for n in STACK_FILES}
+
+    code, out, err = run(stacks, capsys, "--apply")
+
+    line = line_of(path, f"  {key}:\n")
+    assert (code, out) == (2, "")
+    assert err == f"error: {name}:{line}: {key}: unknown config key; {suggestion}\nnothing promoted\n"
+    assert {n: (stacks / n).read_bytes() for n in STACK_FILES} == before  # no second homelab:release
+
+
+def test_other_namespaces_are_not_unknown_keys(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "  homelab:promotion:\n", "  kubernetes:context: main\n  pulumi:tags: {}\n  homelab:promotion:\n")
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    before = main.read_text()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert main.read_text() == before.replace("      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+
+
+@pytest.mark.parametrize("name", STACK_FILES)
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("      drainTimeout: 180s\n", "      drain_timeout: 180s\n", "envoy.drain_timeout"),
+        ("      k8sClientRateLimit:\n", "      k8s_client_rate_limit:\n", "cilium.k8s_client_rate_limit"),
+        ("      envoyGateway: v1.9.0\n", "      envoy_gateway: v1.9.0\n", "charts.envoy_gateway"),
+    ],
+)
+def test_snake_case_release_keys_are_unknown(
+    stacks: Path, capsys: pytest.CaptureFixture[str], name: str, old: str, new: str, key: str
+) -> None:
+    edit(stacks / name, old, new)
+    before = {n: (stacks / n).read_bytes() for n in STACK_FILES}
+    code, _, err = run(stacks, capsys, "--apply")
+    assert code == 2
+    assert f"{name}: homelab:release.{key}: unknown key" in err
+    assert {n: (stacks / n).read_bytes() for n in STACK_FILES} == before
+
+
+def test_unknown_keys_match_the_camel_case_alias_only() -> None:
+    data = {
+        "charts": {"cilium": "1", "certManager": "1", "cert_manager": "1"},
+        "cilium": {"k8sClientRateLimit": {"qps": 1}, "l2Lease": {"renew_deadline": "5s", "renewDeadline": "5s"}},
+        "envoy": {"drainTimeout": "1s", "external_traffic_policy": "Local"},
+    }
+    assert promote.unknown_keys(data, Release, RELEASE) == [
+        "homelab:release.charts.cert_manager: unknown key",
+        "homelab:release.cilium.l2Lease.renew_deadline: unknown key",
+        "homelab:release.envoy.external_traffic_policy: unknown key",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# malformed files: exit 2, `error: <file>:<line>: <what>`, never a traceback
+
+
+MALFORMED: dict[str, tuple[bytes, int, str]] = {
+    "syntax error": (
+        b"config:\n  homelab:release:\n    charts: [1.20.0\n    images: {}\n",
+        4,
+        "not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence at line 3)",
+    ),
+    "unclosed quote": (
+        b'config:\n  homelab:release:\n    charts: "abc\n',
+        4,
+        "not valid YAML: found unexpected end of stream (while scanning a quoted scalar at line 3)",
+    ),
+    "tab indentation": (
+        b"config:\n  homelab:release:\n\tcharts: {}\n",
+        3,
+        "tab character in column 1: YAML indents and separates with spaces only",
+    ),
+    "tab after spaces": (
+        b"config:\n  homelab:release:\n    charts:\n    \tcilium: 1.20.0\n",
+        4,
+        "tab character in column 5: YAML indents and separates with spaces only",
+    ),
+    "two documents": (
+        b"config: {}\n---\nconfig: {}\n",
+        2,
+        "not valid YAML: expected a single document in the stream, but found another document",
+    ),
+    "undefined alias": (b"config:\n  homelab:release: *rel\n", 2, "not valid YAML: found undefined alias 'rel'"),
+    "control character": (
+        b"config:\n  homelab:release: \x01\n",
+        2,
+        "not valid YAML: character #x0001: special characters are not allowed",
+    ),
+    "invalid date": (
+        b"config:\n  homelab:cluster:\n    name: 2026-13-45\n",
+        3,
+        "not valid YAML: '2026-13-45' is not a valid timestamp (month must be in 1..12)",
+    ),
+    "!!int that is not one": (
+        b"config:\n  homelab:release:\n    envoy:\n      replicas: !!int two\n",
+        4,
+        "not valid YAML: 'two' is not a valid int (invalid literal for int() with base 10: 'two')",
+    ),
+    "top level list": (
+        b"# main\n- config\n",
+        2,
+        "the top level is a list; a stack file is a mapping with `config:`",
+    ),
+    "top level scalar": (
+        b"# main\n\nconfig\n",
+        3,
+        "the top level is a string ('config'); a stack file is a mapping with `config:`",
+    ),
+    "empty file": (b"", 1, "no settings (empty, or only comments); a stack file is a mapping with `config:`"),
+    "only a BOM": (BOM, 1, "no settings (empty, or only comments); a stack file is a mapping with `config:`"),
+    "only comments": (
+        b"# nothing\n",
+        1,
+        "no settings (empty, or only comments); a stack file is a mapping with `config:`",
+    ),
+    "config list": (b"config:\n  - homelab:release\n", 1, "`config:` is a list; it must be a mapping of settings"),
+    "config scalar": (b"config: yes\n", 1, "`config:` is a string ('yes'); it must be a mapping of settings"),
+    "config empty": (b"config:\n", 1, "`config:` is empty; it must be a mapping of settings"),
+    "config missing": (
+        b"# main\nconfg:\n  homelab:release: {}\n",
+        2,
+        "no `config:` key at the top level; a stack file keeps its settings there",
+    ),
+    "duplicate key": (
+        b"config:\n  homelab:release:\n    charts: {}\n  homelab:release:\n    images: {}\n",
+        4,
+        "duplicate key `homelab:release` (lines 2 and 4); keep one",
+    ),
+    "nested duplicate key": (
+        b"config:\n  homelab:release:\n    charts:\n      cilium: 1\n      coredns: 2\n      cilium: 3\n",
+        6,
+        "duplicate key `cilium` (lines 4 and 6); keep one",
+    ),
+    "not UTF-8": (
+        b"config:\n  homelab:cluster:\n    name: caf\xe9\n",
+        3,
+        "not UTF-8 text (byte 0xe9); save the file as UTF-8",
+    ),
+    "UTF-16": (
+        "config: {}\n".encode("utf-16"),
+        1,
+        "not UTF-8 text (byte 0xff); save the file as UTF-8",
+    ),
+    "mixed CRLF and LF": (
+        b"config:\r\n  homelab:release:\n    charts: {}\r\n",
+        2,
+        "mixed line endings: line 1 ends with CRLF, line 2 with LF; "
+        "convert the file to one style (all LF or all CRLF) first",
+    ),
+    "mixed LF and CR": (
+        b"config:\n  homelab:release:\r    charts: {}\n",
+        2,
+        "mixed line endings: line 1 ends with LF, line 2 with CR; "
+        "convert the file to one style (all LF or all CRLF) first",
+    ),
+    "release list": (
+        b"config:\n  homelab:release: [1, 2]\n",
+        2,
+        "homelab:release is a list; it must be a mapping of release settings",
+    ),
+    "release scalar": (
+        b"config:\n  homelab:release: 1.20.0\n",
+        2,
+        "homelab:release is a string ('1.20.0'); it must be a mapping of release settings",
+    ),
+    "release empty": (
+        b"# main\nconfig:\n  homelab:release:\n  homelab:apps: []\n",
+        3,
+        "homelab:release is empty; it must be a mapping of release settings",
+    ),
+}
+
+
+#: The other file of a malformed case: any stack file does, the bad one is refused when read.
+MINIMAL = b"config: {}\n"
+
+
+@pytest.mark.parametrize("name", STACK_FILES)
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_refuses_a_malformed_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, case: str
+) -> None:
+    data, line, what = MALFORMED[case]
+    monkeypatch.chdir(tmp_path)
+    for n in STACK_FILES:
+        (tmp_path / n).write_bytes(data if n == name else MINIMAL)
+    before = {n: (tmp_path / n).read_bytes() for n in STACK_FILES}
+
+    code, out, err = run(tmp_path, capsys, "--apply")
+
+    assert (code, out) == (2, "")
+    assert err == f"error: {name}:{line}: {what}\nnothing promoted\n"
+    assert "Traceback" not in err
+    assert {n: (tmp_path / n).read_bytes() for n in STACK_FILES} == before
+
+
+@pytest.mark.parametrize("name", STACK_FILES)
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (Path.unlink, "cannot read it: No such file or directory"),
+        (lambda p: (p.unlink(), p.mkdir()), "cannot read it: Is a directory"),
+    ],
+    ids=["missing", "directory"],
+)
+def test_refuses_a_file_it_cannot_read(
+    stacks: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    make: Any,
+    what: str,
+) -> None:
+    monkeypatch.chdir(stacks)
+    make(stacks / name)
+    code, out, err = run(stacks, capsys, "--apply")
+    assert (code, out) == (2, "")
+    assert err == f"error: {name}:1: {what}\nnothing promoted\n"
+    assert "Traceback" not in err
+
+
+def test_a_write_error_is_reported_without_traceback(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.chdir(stacks)
+    monkeypatch.setattr(promote.tempfile, "mkstemp", refuse)
+    main = stacks / "Pulumi.main.yaml"
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    before = main.read_bytes()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (2, "error: Pulumi.main.yaml: cannot write it: Permission denied\nnothing promoted\n")
+    assert main.read_bytes() == before
+
+
+def test_adds_a_missing_release_to_a_crlf_target(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main = stacks / "Pulumi.main.yaml"
+    head, block, tail = split_release(main.read_text())
+    main.write_bytes(laid_out("\n".join([*head, *tail]) + "\n", "bom-crlf"))
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    # the release block comes back after homelab:cluster, below the comment lines that follow it
+    # (without main's end-of-line comments: they went with the block); every line ends with CRLF
+    expected = "\n".join([*head, tail[0], *map(without_comment, block), *tail[1:]]) + "\n"
+    assert main.read_bytes() == laid_out(expected, "bom-crlf")
+
+
+def test_a_tag_ruamel_cannot_construct_is_refused_with_its_line(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ruamel raises AttributeError (not a YAMLError) for ``!!set`` on a scalar; the message after
+    the tag is ruamel's own, so only its start is pinned."""
+    monkeypatch.chdir(stacks)
+    (stacks / "Pulumi.main.yaml").write_bytes(b"config:\n  homelab:release:\n    charts: !!set cilium\n")
+    code, out, err = run(stacks, capsys, "--apply")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: Pulumi.main.yaml:3: not valid YAML: this value cannot be read as `set` (ruamel: ")
+    assert err.endswith(")\nnothing promoted\n")
+    assert "Traceback" not in err

@@ -17,17 +17,26 @@ Without ``--apply`` it only prints what main would change, one line per setting:
 main has (removed from main). When nothing differs it says main already runs staging's release.
 
 With ``--apply`` it writes staging's ``homelab:release`` into ``Pulumi.main.yaml``: only the
-settings that differ change, so comments, key order and formatting stay. Nothing outside
-``homelab:release`` is touched: main's ``homelab:cluster``, ``homelab:apps``,
-``homelab:promotion``, its secrets and ``encryptionsalt`` stay byte for byte. Review the result
-with ``git diff``, then ``pulumi preview --stack main``.
+settings that differ change, so comments, key order and formatting stay. Every byte outside
+``homelab:release`` is kept: main's ``homelab:cluster``, ``homelab:apps``, ``homelab:promotion``,
+its secrets and ``encryptionsalt``, its comments, YAML anchors and aliases, and the layout of the
+file: a UTF-8 byte order mark, CRLF line endings (the rewritten release lines get them too), a
+missing final newline. Review the result with ``git diff``, then ``pulumi preview --stack main``.
 
 It refuses, exit code 2 and nothing written, when:
 
+* a file cannot be read as a stack file: missing, a directory, not UTF-8, mixed line endings,
+  not YAML (syntax error, tab indentation, duplicate keys), a top level or ``config:`` that is
+  not a mapping, a ``homelab:release`` that is not a mapping. The message is
+  ``error: <file>:<line>: <what is wrong>``, never a traceback;
+* either file has a ``homelab:`` key the program does not know (``homelab:releasx``): a
+  misspelled release would otherwise stay beside a new one; the closest known key is suggested;
 * the source stack's config is invalid (the program's own validation, every key named);
-* either file's ``homelab:release`` has a key the program does not know (a typo);
+* either file's ``homelab:release`` has a key the program does not know (a typo, or a
+  snake_case name such as ``drain_timeout``: only the camelCase keys count);
 * the target file cannot be rewritten without changing its formatting outside the release
-  settings.
+  settings, or its ``homelab:release`` has YAML anchors, aliases or merge keys to change (a change
+  would reach every place sharing the value). Anchors in the source's release are just values.
 
 Exit code 0 otherwise. Problems main already had before the promotion are shown as warnings.
 ``--root DIR`` reads ``Pulumi.<stack>.yaml`` from another directory; ``--from-file`` and
@@ -37,7 +46,7 @@ Exit code 0 otherwise. Problems main already had before the promotion are shown 
 from __future__ import annotations
 
 import argparse
-import io
+import difflib
 import json
 import os
 import re
@@ -51,23 +60,41 @@ from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 from pydantic import BaseModel
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.anchor import Anchor
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
+from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tokens import CommentToken
 
-from components.config import API_TOKEN_KEY, PROJECT, RELEASE_KEY, ConfigError, Release, parse
+from components.config import (
+    APPS_KEY,
+    CLUSTER_KEY,
+    PROJECT,
+    PROMOTION_KEY,
+    RELEASE_KEY,
+    SECRET_KEYS,
+    ConfigError,
+    Release,
+    parse,
+)
+from tools.stackfile_rt import StackFile, StackFileError, config_of, decode, dump, key_line, kind, load, read
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = f"{PROJECT}:{RELEASE_KEY}"
-TOKEN = f"{PROJECT}:{API_TOKEN_KEY}"
-#: The API token is never in a stack file in plain text; validation gets this instead.
-TOKEN_PLACEHOLDER = "placeholder-token-for-promote"
+#: Every ``homelab:`` config key the program reads.
+KNOWN_KEYS: tuple[str, ...] = tuple(
+    f"{PROJECT}:{key}" for key in (CLUSTER_KEY, RELEASE_KEY, APPS_KEY, PROMOTION_KEY, *SECRET_KEYS)
+)
+#: The tokens are never in a stack file in plain text; validation gets these instead.
+TOKEN_PLACEHOLDER = "placeholder-{name}-for-promote"
 
 
 class PromoteError(Exception):
-    """The promotion is refused; the message names the file and the key."""
+    """The promotion is refused; each problem names the file (and the line or key)."""
+
+    def __init__(self, *problems: str):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 class _Absent(Enum):
@@ -89,26 +116,7 @@ class Change(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------------
-# reading and writing stack files
-
-
-def yaml_rt() -> YAML:
-    """ruamel in round-trip mode, set up to reproduce the stack files byte for byte."""
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096  # never re-wrap a long line
-    return yaml
-
-
-def load(text: str) -> Any:
-    return yaml_rt().load(text)
-
-
-def dump(doc: Any) -> str:
-    out = io.StringIO()
-    yaml_rt().dump(doc, out)
-    return out.getvalue()
+# plain values (reading and writing the files: tools/stackfile_rt.py)
 
 
 def to_plain(node: Any) -> Any:
@@ -174,16 +182,13 @@ def _item_annotation(annotation: Any) -> Any:
 def unknown_keys(data: Any, model: type[BaseModel], path: str) -> list[str]:
     """``<path>.<key>: unknown key`` for every key of ``data`` (recursively) the model lacks.
 
-    Keys are matched like the program does: by alias (camelCase) or field name. Wrong shapes
-    (a list where a mapping belongs...) are left to :func:`components.config.parse`.
+    Keys are matched by their camelCase alias only, as the stack files spell them: a snake_case
+    field name (``drain_timeout``) is an unknown key. Wrong shapes (a list where a mapping
+    belongs...) are left to :func:`components.config.parse`.
     """
     if not isinstance(data, Mapping):
         return []
-    fields: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        fields[name] = info.annotation
-        if info.alias:
-            fields[info.alias] = info.annotation
+    fields = {info.alias or name: info.annotation for name, info in model.model_fields.items()}
     problems: list[str] = []
     for key, value in cast(Mapping[Any, Any], data).items():
         key_path = f"{path}.{key}"
@@ -217,22 +222,97 @@ def release_problems(config: Mapping[str, Any]) -> list[str]:
 def config_problems(config: Mapping[str, Any]) -> list[str]:
     """What the program itself would refuse in this stack config (``homelab:*`` keys, plain).
 
-    The API token is never in the stack file in plain text: an encrypted (``secure:``) or absent
-    token is replaced by a placeholder marked secret. A plain-text token is left for ``parse``
-    to refuse.
+    The tokens are never in the stack file in plain text and promotion never reads them: an
+    encrypted (``secure:``) or absent one is replaced by a placeholder of its own, marked secret.
+    A plain-text token is left for ``parse`` to refuse.
     """
     prefix = f"{PROJECT}:"
     raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
     secret_keys: list[str] = []
-    token = raw.get(API_TOKEN_KEY, ABSENT)
-    if token is ABSENT or (isinstance(token, Mapping) and set(cast(Mapping[str, Any], token)) == {"secure"}):
-        raw[API_TOKEN_KEY] = TOKEN_PLACEHOLDER
-        secret_keys.append(TOKEN)
+    for name in SECRET_KEYS:
+        token = raw.get(name, ABSENT)
+        if token is ABSENT or (isinstance(token, Mapping) and set(cast(Mapping[str, Any], token)) == {"secure"}):
+            raw[name] = TOKEN_PLACEHOLDER.format(name=name)
+            secret_keys.append(f"{prefix}{name}")
     try:
         parse(raw, secret_keys)
     except ConfigError as exc:
         return exc.problems
     return []
+
+
+def _looks_like_ours(key: str) -> bool:
+    """A ``homelab:`` key, or a misspelled one (``homelb:release``, ``Homelab:release``, ``release``)."""
+    namespace, colon, _ = key.partition(":")
+    if not colon:
+        names = [k.removeprefix(f"{PROJECT}:").lower() for k in KNOWN_KEYS]
+        return bool(difflib.get_close_matches(key.lower(), names, n=1, cutoff=0.8))
+    return namespace == PROJECT or bool(difflib.get_close_matches(namespace.lower(), [PROJECT], n=1, cutoff=0.8))
+
+
+def file_problems(stack: StackFile) -> list[str]:
+    """``<file>:<line>: ...`` for each ``homelab:`` key the program does not know (with the known
+    key it is closest to) and for a ``homelab:release`` that is not a mapping.
+
+    A misspelled ``homelab:releasx`` is not promoted into: it would stay beside the real one.
+    """
+    problems: list[str] = []
+    by_name = {key.removeprefix(f"{PROJECT}:").lower(): key for key in KNOWN_KEYS}
+    for key in stack.config:
+        text = str(key)
+        if text in KNOWN_KEYS or not _looks_like_ours(text):
+            continue
+        close = difflib.get_close_matches(text.rpartition(":")[2].lower(), list(by_name), n=1, cutoff=0.6)
+        hint = f"did you mean {by_name[close[0]]}?" if close else f"the known keys are {', '.join(KNOWN_KEYS)}"
+        problems.append(f"{stack.name}:{key_line(stack.config, key)}: {text}: unknown config key; {hint}")
+    release = stack.config.get(RELEASE, ABSENT)
+    if release is not ABSENT and not isinstance(release, CommentedMap):
+        line = key_line(stack.config, RELEASE)
+        problems.append(f"{stack.name}:{line}: {RELEASE} is {kind(release)}; it must be a mapping of release settings")
+    return problems
+
+
+def _anchor(node: Any) -> str | None:
+    anchor = getattr(node, Anchor.attrib, None)
+    return cast("str | None", anchor.value) if isinstance(anchor, Anchor) else None
+
+
+def anchor_problem(config: CommentedMap, lines: Sequence[str], name: str) -> str | None:
+    """``<file>:<line>: ...`` for the first YAML anchor, alias or merge key in ``homelab:release``.
+
+    Changing a value another place refers to would change both places (or move the anchor), so
+    a target's release is only rewritten when it has none. A source's are just values.
+    """
+
+    def entry(parent: CommentedMap | CommentedSeq, key: Any, path: str, line: int) -> str | None:
+        value = parent[key]
+        anchor = _anchor(value)
+        if anchor is not None:
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            what = f"is the alias `*{anchor}`" if f"*{anchor}" in text else f"has the anchor `&{anchor}`"
+            return f"{name}:{line}: {path} {what}"
+        merged = cast("list[Any] | None", getattr(value, merge_attrib, None))
+        if merged:
+            return f"{name}:{line}: {path} merges `<<: *{_anchor(merged[0])}`"
+        if isinstance(value, CommentedMap):
+            for k in [k for k, _ in value.non_merged_items()]:
+                found = entry(value, k, f"{path}.{k}", key_line(value, k))
+                if found:
+                    return found
+        elif isinstance(value, CommentedSeq):
+            for i in range(len(value)):
+                found = entry(value, i, f"{path}[{i}]", cast(int, value.lc.item(i)[0]) + 1)
+                if found:
+                    return found
+        return None
+
+    found = entry(config, RELEASE, RELEASE, key_line(config, RELEASE)) if RELEASE in config else None
+    if found is None:
+        return None
+    return (
+        f"{found}; promote does not rewrite YAML anchors, aliases or merge keys inside {RELEASE} "
+        "(a change there would change every place that shares the value): write the values out, then promote again"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,7 +555,13 @@ def apply_diff(target: CommentedMap, changes: Sequence[Change]) -> None:
 # the promoted file
 
 
-_RELEASE_LINE = re.compile(rf"^(?P<indent> *){re.escape(RELEASE)} *:")
+_RELEASE_LINE = re.compile(rf"""^(?P<indent> *)(?P<q>["']?){re.escape(RELEASE)}(?P=q) *:""")
+
+
+def lines_of(text: str) -> list[str]:
+    """The lines of a text with their ``\n``; unlike ``str.splitlines`` only ``\n`` ends one."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def release_span(lines: Sequence[str]) -> tuple[int, int] | None:
@@ -503,40 +589,47 @@ def release_span(lines: Sequence[str]) -> tuple[int, int] | None:
 
 def _outside(text: str) -> tuple[list[str], list[str]] | None:
     """The lines before and after the ``homelab:release`` block (None: the file has none)."""
-    lines = text.splitlines(keepends=True)
+    lines = lines_of(text)
     span = release_span(lines)
     return None if span is None else (lines[: span[0]], lines[span[1] :])
-
-
-def _config_of(doc: Any, name: str) -> CommentedMap:
-    if not isinstance(doc, CommentedMap):
-        raise PromoteError(f"{name}: not a stack file (no `config:` mapping)")
-    config = doc.get("config")
-    if not isinstance(config, CommentedMap):
-        raise PromoteError(f"{name}: not a stack file (no `config:` mapping)")
-    return config
 
 
 def promoted_text(target_text: str, release: Mapping[str, Any], name: str = "target") -> str:
     """The target stack file's text with ``release`` (plain) as its ``homelab:release``.
 
-    Raises :class:`PromoteError` when ruamel cannot keep the file's formatting, or when the
-    result differs from the promise (release equal to the source's, the rest unchanged).
+    ``target_text`` is ruamel's view of the file (:func:`tools.stackfile_rt.decode`: LF, no
+    BOM). Raises :class:`PromoteError` when ruamel cannot keep the file's formatting, when the
+    target's release has YAML anchors or aliases to rewrite, or when the result differs from the
+    promise (release equal to the source's, the rest unchanged).
     """
     doc = load(target_text)
-    if dump(doc) != target_text:
+    rewritten = dump(doc)
+    if rewritten != target_text:
+        old, new = lines_of(target_text), lines_of(rewritten)
+        line = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
         raise PromoteError(
-            f"{name}: cannot rewrite it without changing its formatting (expected 2-space mappings, "
-            "sequences as `  - ` under their key); edit homelab:release by hand or reformat the file"
+            f"{name}:{line + 1}: cannot rewrite it without changing its formatting (expected 2-space mappings, "
+            "sequences as `  - ` under their key, no comment after an alias); edit homelab:release by hand "
+            "or reformat the file"
         )
-    config = _config_of(doc, name)
-    current = config.get(RELEASE)
-    if not isinstance(current, CommentedMap):
+    config = config_of(doc, target_text, name)
+    current = config.get(RELEASE, ABSENT)
+    if current is not ABSENT and not isinstance(current, CommentedMap):
+        line = key_line(config, RELEASE)
+        raise PromoteError(f"{name}:{line}: {RELEASE} is {kind(current)}; it must be a mapping of release settings")
+    changes = diff({} if current is ABSENT else to_plain(current), release)
+    if not changes:
+        return target_text
+    if current is ABSENT:
         current = CommentedMap()
         keys = list(config)
         after = keys.index(f"{PROJECT}:cluster") + 1 if f"{PROJECT}:cluster" in keys else len(keys)
         config.insert(after, RELEASE, current)
-    apply_diff(current, diff(to_plain(current), release))
+    else:
+        problem = anchor_problem(config, target_text.split("\n"), name)
+        if problem is not None:
+            raise PromoteError(problem)
+    apply_diff(current, changes)
     text = dump(doc)
 
     before, after_doc = to_plain(load(target_text)), to_plain(load(text))
@@ -553,12 +646,22 @@ def promoted_text(target_text: str, release: Mapping[str, Any], name: str = "tar
     return text
 
 
-def _write(path: Path, text: str) -> None:
+def promoted_bytes(target: StackFile, release: Mapping[str, Any]) -> bytes:
+    """The target file's bytes with ``release`` promoted, in the file's own layout: its line
+    ending on every line (the new ones too), its BOM, its missing final newline."""
+    text = promoted_text(target.text, release, target.name)
+    data = target.layout.restore(text)
+    if decode(data, target.name) != (text, target.layout):
+        raise PromoteError(f"{target.name}: internal error: the file's line endings or encoding would change")
+    return data
+
+
+def _write(path: Path, data: bytes) -> None:
     """Replace the file atomically, keeping its permissions."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
@@ -577,31 +680,20 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _read(path: Path) -> tuple[str, CommentedMap]:
-    name = _shown(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PromoteError(f"{name}: cannot read it: {exc.strerror or exc}") from None
-    try:
-        doc = load(text)
-    except YAMLError as exc:
-        raise PromoteError(f"{name}: not valid YAML: {exc}") from None
-    return text, _config_of(doc, name)
-
-
 def promote(source: Path, target: Path, from_stack: str, to_stack: str, apply: bool) -> int:
     src_name, dst_name = _shown(source), _shown(target)
     if source.resolve() == target.resolve():
         raise PromoteError(f"{src_name}: source and target are the same file")
-    _, src_config = _read(source)
-    dst_text, dst_config = _read(target)
-    src_plain, dst_plain = to_plain(src_config), to_plain(dst_config)
+    src, dst = read(source, src_name), read(target, dst_name)
+    problems = [*file_problems(src), *file_problems(dst)]
+    if problems:
+        raise PromoteError(*problems)
+    src_plain, dst_plain = to_plain(src.config), to_plain(dst.config)
 
     problems = [f"{src_name}: {p}" for p in release_problems(src_plain)]
     problems += [f"{dst_name}: {p}" for p in release_problems(dst_plain)]
     if problems:
-        raise PromoteError("\n".join(problems))
+        raise PromoteError(*problems)
     invalid = config_problems(src_plain)
     if invalid:
         lines = "\n  - ".join(invalid)
@@ -630,7 +722,11 @@ def promote(source: Path, target: Path, from_stack: str, to_stack: str, apply: b
     if not apply:
         print(f"dry run: nothing written; re-run with --apply to write {dst_name}")
         return 0
-    _write(target, promoted_text(dst_text, release, dst_name))
+    data = promoted_bytes(dst, release)
+    try:
+        _write(target, data)
+    except OSError as exc:
+        raise PromoteError(f"{dst_name}: cannot write it: {exc.strerror or exc}") from None
     print(f"wrote {dst_name}; review it with `git diff`, then `pulumi preview --stack {to_stack}`")
     return 0
 
@@ -652,10 +748,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     target = cast("Path | None", args.to_file) or root / f"Pulumi.{args.to_stack}.yaml"
     try:
         return promote(source, target, args.from_stack, args.to_stack, args.apply)
+    except StackFileError as exc:
+        problems: Sequence[str] = (str(exc),)
     except PromoteError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("nothing promoted", file=sys.stderr)
-        return 2
+        problems = exc.problems
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print("nothing promoted", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
