@@ -151,7 +151,7 @@ def test_two_resources_writing_one_object_are_refused(
     outcome = project.plan("main", capsys=capsys)
     assert outcome.code == 2
     assert (
-        "HTTPRoute network/https-redirect (gateway.networking.k8s.io) is written by two resources: "
+        "HTTPRoute network/https-redirect (gateway.networking.k8s.io) is written by 2 resources: "
         "envoy-gateway-https-redirect (kubernetes:gateway.networking.k8s.io/v1:HTTPRoute) and "
         "network.https-redirect-route (kubernetes:gateway.networking.k8s.io/v1:HTTPRoute)"
     ) in outcome.err

@@ -158,6 +158,13 @@ class Plan:
         """True for a resource whose parent is the stack itself."""
         return res.parent not in self._by_urn
 
+    def component_of(self, res: Registration) -> Registration | None:
+        """The top-level component a resource belongs to (None for a top-level resource)."""
+        node = res
+        while not self.is_top(node):
+            node = self.by_urn(node.parent)
+        return None if node is res else node
+
     def k8s_object(self, kind: str, name: str) -> dict[str, Any]:
         """The registered Kubernetes object of this kind whose ``metadata.name`` is ``name``."""
         for r in self.resources:

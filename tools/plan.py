@@ -49,14 +49,6 @@ def _dump(data: Any) -> str:
     return yaml.safe_dump(_ordered(data), sort_keys=False, default_flow_style=False, width=120)
 
 
-def _component_of(plan: Plan, res: Registration) -> Registration | None:
-    """The top-level component a resource belongs to (None for a top-level resource)."""
-    node = res
-    while not plan.is_top(node):
-        node = plan.by_urn(node.parent)
-    return None if node is res else node
-
-
 def tree(plan: Plan) -> list[str]:
     lines: list[str] = []
 
@@ -97,21 +89,17 @@ def object_identity(res: Registration) -> tuple[str, str, str, str] | None:
 def duplicate_objects(plan: Plan) -> list[str]:
     """Two resources of one plan that would write the same Kubernetes object: the second
     `pulumi up` create fails halfway ("already exists"), or two owners fight over it."""
-    seen: dict[tuple[str, str, str, str], Registration] = {}
-    problems = []
+    writers: dict[tuple[str, str, str, str], list[Registration]] = {}
     for res in plan.resources:
         ident = object_identity(res)
-        if ident is None:
-            continue
-        if ident in seen:
-            group, kind, namespace, name = ident
+        if ident is not None:
+            writers.setdefault(ident, []).append(res)
+    problems = []
+    for (group, kind, namespace, name), found in writers.items():
+        if len(found) > 1:
             where = f"{namespace}/{name}" if namespace else name
-            problems.append(
-                f"{kind} {where} ({group or 'core'}) is written by two resources: "
-                f"{seen[ident].name} ({seen[ident].type}) and {res.name} ({res.type})"
-            )
-        else:
-            seen[ident] = res
+            who = " and ".join(f"{r.name} ({r.type})" for r in sorted(found, key=lambda r: (r.name, r.type)))
+            problems.append(f"{kind} {where} ({group or 'core'}) is written by {len(found)} resources: {who}")
     return sorted(problems)
 
 
@@ -125,7 +113,7 @@ def rendered_files(plan: Plan) -> dict[str, str]:
     for res in plan.resources:
         if not res.custom or res.type.startswith("pulumi:providers:"):
             continue
-        top = _component_of(plan, res)
+        top = plan.component_of(res)
         folder = _slug(top.name) if top is not None else "stack"
         inputs = res.plain_inputs
         if res.type == "kubernetes:helm.sh/v3:Release":
@@ -237,7 +225,7 @@ def _plan(args: argparse.Namespace) -> int:
         return _refuse(f"two resources of the plan write the same Kubernetes object:\n  - {lines}", out, stack)
 
     print("\n".join(tree(plan)))
-    counts = Counter((top.type, top.name) for r in plan.resources if (top := _component_of(plan, r)) is not None)
+    counts = Counter((top.type, top.name) for r in plan.resources if (top := plan.component_of(r)) is not None)
     print("\nper component:")
     width = max((len(name) for _, name in counts), default=0)
     for (type_, name), n in sorted(counts.items(), key=lambda kv: kv[0][1]):
