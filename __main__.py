@@ -66,6 +66,7 @@ apps = [
 
 pulumi.export("cluster", cluster.name)
 pulumi.export("kubeContext", cluster.kube_context)
+pulumi.export("kubernetesVersion", cluster.kubernetes_version)
 pulumi.export("lbPool", cilium.pool_name)
 pulumi.export("corednsIp", str(cluster.dns.coredns_ip))
 pulumi.export(

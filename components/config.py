@@ -94,6 +94,9 @@ class ConfigError(ValueError):
         super().__init__(f"invalid stack config{where}:\n  - " + "\n  - ".join(self.problems))
 
 
+#: Kubernetes minor versions the rendered objects can be validated for (kubernetes-validate 1.37).
+KUBERNETES_MINORS = (25, 37)
+KUBERNETES_VERSION = re.compile(r"^1\.(?P<minor>[0-9]+)$")
 #: A sane ceiling for replica counts: a homelab cluster has a handful of nodes.
 MAX_REPLICAS = 50
 
@@ -251,6 +254,9 @@ class Cluster(Model):
     name: str
     #: Cilium's ``cluster.id``: unique across the homelab (Cluster Mesh needs it), never 0.
     cluster_id: StrictInt = Field(ge=1, le=255)
+    #: The cluster's Kubernetes minor version (``"1.35"``): what the charts render for and what
+    #: the rendered objects are validated against.
+    kubernetes_version: str
     kube_context: str = Field(min_length=1)
     domain: str
     network: Network
@@ -260,6 +266,17 @@ class Cluster(Model):
     certificates: Certificates
     external_dns: ExternalDns
     cloudflare: Cloudflare
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _kubernetes_version(cls, value: str) -> str:
+        match = KUBERNETES_VERSION.match(value)
+        if match is None or not KUBERNETES_MINORS[0] <= int(match["minor"]) <= KUBERNETES_MINORS[1]:
+            lo, hi = KUBERNETES_MINORS
+            raise ValueError(
+                f'{value!r} is not a Kubernetes version 1.{lo} to 1.{hi} as major.minor (quote it: "1.35")'
+            )
+        return value
 
     @property
     def tunnel_hostname(self) -> str:

@@ -119,7 +119,7 @@ class Project:
         with self._monkeypatch.context() as patch:
             patch.setattr(mockrun.RecordingMonitor, "_record", record)
             capsys.readouterr()
-            code = plan_cmd.main(["--stack", stack, "--root", str(self.root), "--no-validate", *args])
+            code = plan_cmd.main(["--stack", stack, "--root", str(self.root), "--no-validate", "--no-render", *args])
         captured = capsys.readouterr()
         return Outcome(code, captured.out, captured.err, registered)
 
@@ -127,3 +127,64 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     return Project(tmp_path / "project", monkeypatch)
+
+
+# ---------------------------------------------------------------------------------------------
+# the full offline plan of each stack: rendered with helm and validated, once per session
+
+
+@dataclass
+class PlanRun:
+    code: int
+    out: str
+    err: str
+    folder: Path  # rendered/<stack>
+
+    def load(self, rel: str) -> dict[str, Any]:
+        """A written file (``cilium/chart/ConfigMap-kube-system-cilium-config.yaml``), parsed."""
+        return yaml.safe_load((self.folder / rel).read_text())
+
+
+def need_helm() -> None:
+    """Rendering needs helm and the pinned charts: CI must have them (a skip there would hide a
+    broken setup), a developer's machine without them skips with the reason."""
+    import os
+
+    from tools import charts, helm
+
+    reason = None
+    try:
+        helm.find()
+    except helm.HelmError as exc:
+        reason = f"no helm to render with: {exc}"
+    if reason is None and not any(p.is_dir() for p in charts.search_path()):
+        reason = f"no chart packages in {', '.join(map(str, charts.search_path()))}"
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must render the charts: {reason}")
+        pytest.skip(reason)
+
+
+class _PlanRuns(dict):
+    def __init__(self, out: Path) -> None:
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, stack: str) -> PlanRun:
+        import contextlib
+        import io
+
+        from tools import plan as plan_cmd
+
+        need_helm()
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = plan_cmd.main(["--stack", stack, "--out", str(self.out)])
+        self[stack] = PlanRun(code, out.getvalue(), err.getvalue(), self.out / stack)
+        return self[stack]
+
+
+@pytest.fixture(scope="session")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlanRun]:
+    """``planned[stack]``: `python -m tools.plan --stack <stack>` as a newcomer runs it."""
+    return _PlanRuns(tmp_path_factory.mktemp("rendered"))

@@ -15,6 +15,7 @@ LAB = {
         "name": "lab",
         "clusterId": 3,
         "kubeContext": "lab",
+        "kubernetesVersion": "1.35",
         "domain": "example.org",
         "network": {
             "vlan": "10.13.0.0/16",

@@ -7,31 +7,28 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import STACKS, Project, stack_config
+from tests.conftest import STACKS, PlanRun, Project, stack_config
 from tools import plan as plan_cmd
 from tools.mockrun import Plan
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_plan_prints_tree_and_writes_objects(stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = plan_cmd.main(["--stack", stack, "--out", str(tmp_path), "--no-validate"])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert f"stack {stack}:" in out
-    assert "homelab:cilium:Cilium  cilium" in out
-    assert "    kubernetes:helm.sh/v3:Release  cilium-release" in out  # indented under its parent
-    assert "per component:" in out
-    root = tmp_path / stack
-    pool = yaml.safe_load((root / "cilium" / f"CiliumLoadBalancerIPPool-{stack}-pool.yaml").read_text())
+def test_plan_prints_tree_and_writes_objects(stack: str, planned: dict[str, PlanRun]) -> None:
+    run = planned[stack]
+    assert run.code == 0, run.err
+    assert f"stack {stack}:" in run.out
+    assert "homelab:cilium:Cilium  cilium" in run.out
+    assert "    kubernetes:helm.sh/v3:Release  cilium-release" in run.out  # indented under its parent
+    assert "per component:" in run.out
+    pool = run.load(f"cilium/CiliumLoadBalancerIPPool-{stack}-pool.yaml")
     assert pool["kind"] == "CiliumLoadBalancerIPPool"
     assert pool["metadata"]["name"] == f"{stack}-pool"
-    values = yaml.safe_load((root / "cilium" / "helm-cilium.values.yaml").read_text())
+    values = run.load("cilium/helm-cilium.values.yaml")
     assert values["routingMode"] == "native"
-    header = (root / "cilium" / "helm-cilium.values.yaml").read_text().splitlines()[:5]
+    header = (run.folder / "cilium" / "helm-cilium.values.yaml").read_text().splitlines()[:5]
     assert "# Helm release: cilium" in header
     assert any(line.startswith("# version: 1.20.0") for line in header)
-    outputs = yaml.safe_load((root / "outputs.yaml").read_text())
-    assert outputs["cluster"] == stack
+    assert run.load("outputs.yaml")["cluster"] == stack
 
 
 def test_plan_refuses_bad_config_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,7 +58,7 @@ def test_plan_validates_by_default_and_fails_on_a_schema_problem(
         return {"allowFirstLastIPs": "Yes", "blocks": [{"cidrs": "10.12.0.15/32"}]}
 
     monkeypatch.setattr(cilium, "pool_spec", misspelled)
-    code = plan_cmd.main(["--stack", "staging", "--out", str(tmp_path)])
+    code = plan_cmd.main(["--stack", "staging", "--out", str(tmp_path), "--no-render"])
     err = capsys.readouterr().err
     assert code == 1
     assert "schema validation: 1 problem(s)" in err
@@ -122,7 +119,7 @@ def test_plan_with_schema_problems_marks_its_rendering(
 
     monkeypatch.setattr(cilium, "pool_spec", lambda cluster: {"blocks": [{"cidrs": "10.12.0.15/32"}]})
     capsys.readouterr()
-    code = plan_cmd.main(["--stack", "staging", "--root", str(project.root)])
+    code = plan_cmd.main(["--stack", "staging", "--root", str(project.root), "--no-render"])
     err = capsys.readouterr().err
     assert code == 1
     mark = project.rendered / "staging" / "SCHEMA-PROBLEMS.txt"

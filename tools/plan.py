@@ -3,14 +3,19 @@
     python -m tools.plan --stack main        (or: make plan STACK=main)
 
 Prints every resource as a tree (type, name, under its parent) with a count per component,
-and writes what would be applied under ``rendered/<stack>/``: each Kubernetes object as YAML,
-each Helm release with its full values, each Cloudflare resource with its inputs, and the stack
-outputs. Secrets show as ``[secret]``; secrets a fresh clone lacks are placeholders marked
-``PLACEHOLDER-SECRET-``. Needs no Pulumi CLI, cluster or cloud account.
+renders every Helm release with the real chart (tools/render.py) and prints the objects per
+release, and writes what would be applied under ``rendered/<stack>/``: each Kubernetes object as
+YAML, each Helm release with its full values and, under ``<component>/chart/``, every object its
+chart renders; each Cloudflare resource with its inputs, and the stack outputs. Secrets show as
+``[secret]``; secrets a fresh clone lacks are placeholders marked ``PLACEHOLDER-SECRET-``. Needs
+no Pulumi CLI, cluster or cloud account; rendering needs helm and the pinned charts
+(tools/helm.py, tools/charts.py; ``--no-render`` skips it).
 
-On invalid config, or when main's staging gate stops it (main asks for a version staging's stack
-file does not run), it prints the program's own error, writes nothing and exits 2. When schema
-validation finds problems it prints each one and exits 1 (``--no-validate`` skips it).
+On invalid config, when main's staging gate stops it (main asks for a version staging's stack
+file does not run), or when a chart cannot be rendered, it prints the error, writes nothing and
+exits 2. When validation finds problems (the upstream schemas, the Kubernetes schemas of the
+cluster's version, the rendered CRDs) it prints each one, marks the rendering and exits 1
+(``--no-validate`` skips it).
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ import re
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tools import mockrun
+from tools import helm, mockrun, render
+from tools.charts import ChartError
 from tools.mockrun import Plan, Registration
 
 RENDERED = mockrun.ROOT / "rendered"
@@ -45,8 +51,21 @@ def _ordered(data: Any) -> Any:
     return data
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (a Corefile, Envoy Gateway's config) as readable `|` blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value and not any(c in value for c in "\t\r") and value == value.rstrip(" "):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def _dump(data: Any) -> str:
-    return yaml.safe_dump(_ordered(data), sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump(_ordered(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
 
 
 def tree(plan: Plan) -> list[str]:
@@ -143,12 +162,14 @@ def rendered_files(plan: Plan) -> dict[str, str]:
     return files
 
 
-def write(plan: Plan, out: Path) -> list[Path]:
+def write(plan: Plan, out: Path, charts: Sequence[render.Rendered] = ()) -> list[Path]:
+    """Everything under ``<out>/<stack>/``, the previous contents replaced."""
     target = out / plan.stack
     if target.exists():
         shutil.rmtree(target)
     written = []
-    for rel, content in sorted(rendered_files(plan).items()):
+    files = {**rendered_files(plan), **render.rendered_files(charts, _dump)}
+    for rel, content in sorted(files.items()):
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
@@ -181,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=mockrun.ROOT, help="project directory (default: this one)")
     parser.add_argument("--out", type=Path, help="where to write (default: <root>/rendered/)")
     parser.add_argument("--stack-file", type=Path, help="read config from this file instead of Pulumi.<stack>.yaml")
-    parser.add_argument("--no-validate", action="store_true", help="skip the upstream-schema validation")
+    parser.add_argument("--no-validate", action="store_true", help="skip the schema validation")
+    parser.add_argument("--no-render", action="store_true", help="skip rendering the charts with helm")
+    parser.add_argument("--charts", type=Path, help="folder of chart packages (default: see tools/charts.py)")
     parser.add_argument("--debug", action="store_true", help="show a traceback when the plan itself fails")
     args = parser.parse_args(argv)
     try:
@@ -233,7 +256,18 @@ def _plan(args: argparse.Namespace) -> int:
     for line in plan.log:
         print(line)
 
-    written = write(plan, out)
+    charts: list[render.Rendered] = []
+    if not args.no_render:
+        try:
+            charts = render.render(plan, helm.find(), str(plan.outputs["kubernetesVersion"]), args.charts)
+        except (helm.HelmError, ChartError, render.RenderError) as exc:
+            return _refuse(f"{exc}\n(--no-render plans without rendering the charts)", out, stack)
+
+    written = write(plan, out, charts)
+    if charts:
+        print("\nrendered with helm (objects per release):")
+        for release, package, n in render.counts(charts):
+            print(f"  {release:<24} {package:<32} {n:>4}")
     print(f"\nwrote {len(written)} files under {out / plan.stack}")
 
     if args.no_validate:
@@ -243,6 +277,8 @@ def _plan(args: argparse.Namespace) -> int:
     for note in schema_check.version_notes(plan):
         print(note)
     problems = schema_check.plan_problems(plan)
+    if charts:
+        problems += render.problems(charts, plan, str(plan.outputs["kubernetesVersion"]))
     if problems:
         (out / plan.stack / INVALID_MARK).write_text(
             "These objects fail the upstream schemas; do not apply them.\n" + "".join(f"{p}\n" for p in problems)
@@ -253,6 +289,11 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"marked {out / plan.stack} as invalid ({INVALID_MARK})", file=sys.stderr)
         return 1
     print("schema validation: every object and Helm release matches the upstream schemas")
+    if charts:
+        print(
+            f"rendered objects: every one matches Kubernetes {plan.outputs['kubernetesVersion']} "
+            "or its chart's CRD, and so does every custom resource of the program"
+        )
     return 0
 
 

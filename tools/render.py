@@ -1,0 +1,331 @@
+"""Render every Helm release of a plan with the real charts, and validate what would run.
+
+A value can be accepted by a chart's schema and still render into the wrong thing, so the plan
+renders each release exactly as the program hands it to Helm (release name, namespace, values,
+CRDs where the release installs them) with ``helm template --kube-version <the cluster's>``, the
+way GitOps homelabs render every HelmRelease in CI. Releases render in parallel.
+
+What is validated:
+
+* every rendered object and every built-in object the program creates (Namespace, Secret,
+  Deployment...) against the Kubernetes JSON schemas of the cluster's version
+  (``kubernetes-validate``, strict: unknown fields are errors);
+* every custom resource the program creates against the CRDs the charts render (Gateway API and
+  Envoy Gateway from ``gateway-crds-helm``, cert-manager's from its chart). Cilium's CRDs are not
+  in its chart (the operator creates them at run time): those objects are checked against
+  ``../shared/schemas`` by :mod:`tools.schema_check`, and said so here.
+
+What is not: CEL rules of the CRDs, admission webhooks, server-side defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft7Validator, Draft202012Validator
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+
+from tools.charts import Chart, locate, release_chart
+from tools.mockrun import SECRET_SHOWN, Plan, is_secret, reveal
+from tools.schema_check import BUILTIN_GROUPS, Problem, _errors, json_path, object_label, split_api_version
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+#: libyaml when PyYAML has it: the Envoy Gateway CRDs alone are megabytes of YAML (2.5 s in Python).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RenderError(Exception):
+    """helm could not render a release; the message names it."""
+
+
+@dataclass(frozen=True, eq=False)
+class ReleaseSpec:
+    """One Helm release as the program registers it."""
+
+    component: str  # the top-level component's name: the folder under rendered/<stack>/
+    release: str
+    namespace: str
+    chart: Chart
+    values: Mapping[str, Any]
+    include_crds: bool
+
+
+@dataclass
+class Rendered:
+    spec: ReleaseSpec
+    objects: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+
+
+def release_specs(plan: Plan) -> list[ReleaseSpec]:
+    specs = []
+    for res in plan.of_type(HELM_RELEASE):
+        inputs = res.plain_inputs
+        top = plan.component_of(res)
+        specs.append(
+            ReleaseSpec(
+                component=_slug(top.name) if top is not None else "stack",
+                release=str(inputs["name"]),
+                namespace=str(inputs.get("namespace") or "default"),
+                chart=release_chart(inputs),
+                values=inputs.get("values") or {},
+                include_crds=not inputs.get("skipCrds", False),
+            )
+        )
+    return sorted(specs, key=lambda s: (s.component, s.release))
+
+
+def helm_command(helm: Path | str, spec: ReleaseSpec, package: Path, values_file: Path, kube_version: str) -> list[str]:
+    return [
+        str(helm),
+        "template",
+        spec.release,
+        str(package),
+        "--namespace",
+        spec.namespace,
+        "--values",
+        str(values_file),
+        "--kube-version",
+        kube_version,
+        "--include-crds" if spec.include_crds else "--skip-crds",
+    ]
+
+
+def render_one(spec: ReleaseSpec, helm: Path | str, package: Path, kube_version: str) -> Rendered:
+    with tempfile.TemporaryDirectory(prefix="homelab-render-") as tmp:
+        values_file = Path(tmp) / "values.json"
+        values_file.write_text(json.dumps(spec.values))
+        cmd = helm_command(helm, spec, package, values_file, kube_version)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RenderError(f"helm template {spec.release} ({spec.chart.file}): {done.stderr.strip()}")
+    try:
+        objects = [doc for doc in yaml.load_all(done.stdout, Loader=_LOADER) if isinstance(doc, dict) and doc]
+    except yaml.YAMLError as exc:
+        raise RenderError(f"helm template {spec.release}: output is not YAML: {exc}") from None
+    return Rendered(spec, objects)
+
+
+def render(
+    plan: Plan, helm: Path | str, kube_version: str, charts_dir: Path | None = None, workers: int = 4
+) -> list[Rendered]:
+    """Every release of ``plan``, rendered in parallel. Raises ChartError (a chart is missing)
+    before anything runs, RenderError when helm fails."""
+    specs = release_specs(plan)
+    packages = [locate(spec.chart, charts_dir) for spec in specs]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(specs)))) as pool:
+        futures = [
+            pool.submit(render_one, spec, helm, pkg, kube_version) for spec, pkg in zip(specs, packages, strict=True)
+        ]
+        return [f.result() for f in futures]
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+
+def object_file(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace")
+    return _slug(f"{obj.get('kind', 'Object')}-{(ns + '-') if ns else ''}{meta.get('name', 'unnamed')}") + ".yaml"
+
+
+def rendered_files(rendered: Iterable[Rendered], dump: Any) -> dict[str, str]:
+    """``<component>/chart/<Kind>-<namespace>-<name>.yaml`` -> content, one file per object."""
+    files: dict[str, str] = {}
+    for r in rendered:
+        for obj in r.objects:
+            rel = f"{r.spec.component}/chart/{object_file(obj)}"
+            if rel in files:  # two objects of one name and kind in one component: keep both, visibly
+                rel = rel.removesuffix(".yaml") + f".{_slug(r.spec.release)}.yaml"
+            header = f"# rendered by helm from {r.spec.chart.file} (release {r.spec.release})\n"
+            files[rel] = header + dump(_secret_data_hidden(obj))
+    return dict(sorted(files.items()))
+
+
+#: What a chart Secret's values show as in rendered files.
+SECRET_DATA_SHOWN = "[Secret data: not written]"
+
+
+def _secret_data_hidden(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A chart's Secrets hold key material helm generates on every render (Cilium's CA and
+    Hubble certificates: with a cluster, the chart reuses the live CA through `lookup`): not
+    written, so a rendering is the same twice and holds no private key."""
+    if obj.get("kind") != "Secret":
+        return obj
+    out = dict(obj)
+    for key in ("data", "stringData"):
+        if isinstance(out.get(key), dict):
+            out[key] = dict.fromkeys(out[key], SECRET_DATA_SHOWN)
+    return out
+
+
+def counts(rendered: Iterable[Rendered]) -> list[tuple[str, str, int]]:
+    """(release, chart file, objects) per release."""
+    return [(r.spec.release, r.spec.chart.file, len(r.objects)) for r in rendered]
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def _k8s_schema_dir(kube_version: str) -> Path:
+    import kubernetes_validate
+
+    base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    folder = base / f"v{kube_version}.0-local-strict"
+    if not folder.is_dir():
+        known = sorted(p.name.split("-")[0] for p in base.iterdir() if p.name.endswith("-local-strict"))
+        raise RenderError(
+            f"no Kubernetes schemas for {kube_version} in kubernetes-validate (it has {', '.join(known)})"
+        )
+    return folder
+
+
+@functools.cache
+def _k8s_registry(kube_version: str) -> Registry:
+    folder = _k8s_schema_dir(kube_version)
+    definitions = json.loads((folder / "_definitions.json").read_text())
+    return Resource.from_contents(definitions, default_specification=_spec()) @ Registry()
+
+
+def _spec() -> Any:
+    from referencing.jsonschema import DRAFT202012
+
+    return DRAFT202012
+
+
+@functools.cache
+def _k8s_validator(kube_version: str, kind: str, api_version: str) -> Validator | None:
+    """kubernetes-validate's strict schema for a built-in kind, None when it has none."""
+    folder = _k8s_schema_dir(kube_version)
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = folder / f"{kind.lower()}-{group_version}.json"
+    if not path.is_file():
+        return None
+    schema = json.loads(path.read_text())
+    return Draft202012Validator(schema, registry=_k8s_registry(kube_version))
+
+
+def _closed(schema: Any) -> Any:
+    """A CRD's openAPIV3Schema as the API server applies it with strict field validation:
+    objects with ``properties`` take no other keys unless they say so."""
+    if isinstance(schema, dict):
+        out = {k: _closed(v) for k, v in schema.items()}
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_closed(v) for v in schema]
+    return schema
+
+
+def crd_validators(rendered: Iterable[Rendered]) -> dict[tuple[str, str, str], Validator]:
+    """(group, version, kind) -> validator, for every served version of every rendered CRD."""
+    out: dict[tuple[str, str, str], Validator] = {}
+    for r in rendered:
+        for obj in r.objects:
+            if obj.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = obj.get("spec") or {}
+            group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
+            for version in spec.get("versions") or []:
+                schema = ((version.get("schema") or {}).get("openAPIV3Schema")) or None
+                if version.get("served") and schema and group and kind:
+                    closed = _closed(copy.deepcopy(schema))
+                    out[(group, version["name"], kind)] = Draft7Validator(closed)
+    return out
+
+
+#: API groups whose CRDs no chart renders: the operator creates them (Cilium). Checked against
+#: ../shared/schemas by tools/schema_check.py instead.
+RUNTIME_CRDS = frozenset({"cilium.io"})
+
+
+def _problems(label: str, validator: Validator, obj: Mapping[str, Any]) -> list[Problem]:
+    return [Problem(label, json_path(path), message) for path, message, _ in _errors(validator, obj)]
+
+
+def validate_object(
+    obj: Mapping[str, Any], kube_version: str, crds: Mapping[tuple[str, str, str], Validator], label: str
+) -> list[Problem]:
+    api_version, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
+    group, version = split_api_version(api_version)
+    if (group, version, kind) in crds:
+        return _problems(label, crds[(group, version, kind)], obj)
+    if group in RUNTIME_CRDS:
+        return []
+    validator = _k8s_validator(kube_version, kind, api_version) if group in BUILTIN_GROUPS else None
+    if validator is None:
+        return [
+            Problem(
+                label,
+                "kind",
+                f"no schema for {kind} {api_version}: neither Kubernetes {kube_version} nor a rendered CRD",
+            )
+        ]
+    return _problems(label, validator, obj)
+
+
+def _program_objects(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for res in plan.resources:
+        if not res.custom or not res.type.startswith("kubernetes:") or res.type == HELM_RELEASE:
+            continue
+        if res.type.startswith("pulumi:providers:"):
+            continue
+        obj = res.k8s_object
+        out.append((f"{object_label(obj)} ({res.name})", _stand_ins(res.inputs)))
+    return out
+
+
+def _stand_ins(value: Any) -> Any:
+    """The object with every secret's strings replaced by ``[secret]``, its shape kept (a
+    Secret's ``stringData`` stays a mapping): validated without a secret in reach of a message."""
+    if is_secret(value):
+        return _masked(reveal(value))
+    if isinstance(value, dict):
+        return {k: _stand_ins(v) for k, v in value.items() if k != "__meta"}
+    if isinstance(value, list):
+        return [_stand_ins(v) for v in value]
+    return value
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return SECRET_SHOWN if isinstance(value, str) else value
+
+
+def problems(rendered: Sequence[Rendered], plan: Plan, kube_version: str) -> list[str]:
+    """One line per problem: ``<object>  <path>  <message>``, rendered objects first."""
+    crds = crd_validators(rendered)
+    found: list[Problem] = []
+    for r in rendered:
+        for obj in r.objects:
+            label = f"{r.spec.release}: {object_label(obj)}"
+            found += validate_object(obj, kube_version, crds, label)
+    for label, obj in _program_objects(plan):
+        found += validate_object(obj, kube_version, crds, label)
+    return [str(p) for p in found]
