@@ -88,11 +88,23 @@ def _name_problems(c: Cluster, stack: str | None) -> Iterator[str]:
         yield f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not a DNS label (a-z, 0-9, -)"
     elif len(c.name) > CILIUM_NAME_MAX:
         yield f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is longer than the {CILIUM_NAME_MAX} characters Cilium allows"
-    if stack is not None and c.name != stack:
+    if c.name == "default":
         yield (
-            f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not the stack's name {stack!r}; "
-            "one stack per cluster, named after it"
+            f"{_key(CLUSTER_KEY, 'name')}: 'default' is Cilium's name for a cluster without an identity "
+            "(its chart refuses it with a cluster id); name the cluster and its stack otherwise"
         )
+    if stack is not None and c.name != stack:
+        if not is_k8s_name(stack) or len(stack) > CILIUM_NAME_MAX:
+            yield (
+                f"{_key(CLUSTER_KEY, 'name')}: the stack's name {stack!r} cannot name a cluster (lowercase letters, "
+                f"digits and '-', at most {CILIUM_NAME_MAX} characters): rename the stack and its file "
+                f"Pulumi.{stack}.yaml, or move the file out of the project if it is not a stack"
+            )
+        else:
+            yield (
+                f"{_key(CLUSTER_KEY, 'name')}: {c.name!r} is not the stack's name {stack!r}; "
+                "one stack per cluster, named after it"
+            )
     if not is_dns_name(c.domain):
         yield f"{_key(CLUSTER_KEY, 'domain')}: {c.domain!r} is not a DNS name"
     zone = c.cloudflare.zone

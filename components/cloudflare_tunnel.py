@@ -9,7 +9,6 @@ token rolls the pods.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import pulumi
@@ -40,7 +39,7 @@ from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
 from components.envoy_gateway import GatewaySpec
-from components.kube import token_secret
+from components.kube import rolling_hash, token_secret
 
 IMAGE = "docker.io/cloudflare/cloudflared"
 APP = "cloudflared"
@@ -72,11 +71,6 @@ def zone_id(cluster: Cluster, provider: cloudflare.Provider) -> pulumi.Output[st
         return pulumi.Output.from_input(cluster.cloudflare.zone_id)
     zone = cloudflare.get_zone_output(filter=zone_filter(cluster), opts=pulumi.InvokeOutputOptions(provider=provider))
     return zone.id
-
-
-def token_hash(token: str) -> str:
-    """What the pod template carries for the token: 16 hex digits of its SHA-256."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def origin_url(origin: GatewaySpec) -> str:
@@ -124,7 +118,7 @@ def container_env(release: ReleaseSettings) -> list[EnvVarArgs]:
 
 
 def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str] = "") -> DeploymentSpecArgs:
-    """``token_hash``: :func:`token_hash` of the token, so a new token rolls the pods.
+    """``token_hash``: :func:`components.kube.token_hash` of the token, so a new token rolls the pods.
 
     Liveness on ``/healthcheck`` (the process answers), readiness on ``/ready`` (connected to the
     edge): ``/ready`` answers 503 whenever the edge is unreachable, and as a liveness probe it
@@ -257,8 +251,7 @@ class CloudflareTunnel(pulumi.ComponentResource):
         self.deployment = Deployment(
             f"{name}-cloudflared",
             metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
-            # the hash of a 32-byte-random token says nothing about it: no need to keep it secret
-            spec=deployment_spec(release, pulumi.Output.unsecret(token.apply(token_hash))),
+            spec=deployment_spec(release, rolling_hash(token)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[tunnel_token, config, record, *after]),
         )
         self.pdb = PodDisruptionBudget(

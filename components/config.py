@@ -483,7 +483,7 @@ def _format_error(err: Mapping[str, Any]) -> str:
         return f"{name}: unknown key (typo?)"
     msg = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
-    if isinstance(value, (dict, list)) or repr(value) in msg:
+    if isinstance(value, (dict, list)) or repr(value) in msg or (isinstance(value, str) and value in msg):
         return f"{name}: {msg}"  # the value once, never twice
     return f"{name}: {msg} (got {value!r})"
 
@@ -561,6 +561,27 @@ def redact(problems: Iterable[str], raw: Mapping[str, Any]) -> list[str]:
     return out
 
 
+#: Plain keys that hold ids, validated as such (a pasted token fails there, unechoed).
+_ID_KEYS = frozenset({"accountId", "zoneId"})
+
+
+def _credential_problems(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[str]:
+    """A value that looks like a credential under a plain key: a token pasted in the wrong
+    place would reach the stack outputs, the state and the logs in plain text."""
+    if isinstance(value, Mapping):
+        for k, v in cast(Mapping[Any, Any], value).items():
+            if path or k in _TOP_KEYS:
+                yield from _credential_problems(v, (*path, str(k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(cast(list[Any], value)):
+            yield from _credential_problems(v, (*path, i))
+    elif isinstance(value, str) and looks_like_credential(value) and path and path[-1] not in _ID_KEYS:
+        yield (
+            f"{key(*path)}: looks like a credential (an API token pasted under the wrong key?); "
+            "not shown, not accepted: a secret belongs in a `--secret` key"
+        )
+
+
 def parse(
     raw: Mapping[str, Any],
     secret_keys: Iterable[str] = (),
@@ -583,6 +604,7 @@ def parse(
         raise ConfigError(redact([*problems, *(_format_error(e) for e in exc.errors())], raw)) from None
     from components.checks import semantic_problems  # checks read these models: imported late
 
+    problems += _credential_problems(raw)
     problems += semantic_problems(cfg, stack)
     if problems:
         raise ConfigError(redact(problems, raw))

@@ -11,7 +11,7 @@ from pulumi_kubernetes.helm.v3 import Release
 from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
-from components.kube import helm_release, token_secret
+from components.kube import helm_release, rolling_hash, token_secret
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
 #: Release and app name; the seed's troubleshooting selects pods by this label.
@@ -21,13 +21,21 @@ TOKEN_KEY = "api-token"
 TXT_PREFIX = "k8s."
 
 
-def helm_values(cluster: Cluster, zone_id: str, exclude_domains: Sequence[str] = ()) -> dict[str, Any]:
+#: Pod annotation whose value changes with the DNS token: external-dns reads ``CF_API_TOKEN``
+#: from its environment at start only, so a rotated token must roll the pod.
+TOKEN_HASH_ANNOTATION = "checksum/cloudflare-token"
+
+
+def helm_values(
+    cluster: Cluster, zone_id: str, exclude_domains: Sequence[str] = (), token_hash: str = ""
+) -> dict[str, Any]:
     """``exclude_domains``: other clusters' domains below this one's, which its domain filter
-    would otherwise match (their own external-dns manages them)."""
+    would otherwise match (their own external-dns manages them). ``token_hash``: of the token."""
     return {
         "nameOverride": APP_NAME,
         "fullnameOverride": APP_NAME,
         "provider": {"name": "cloudflare"},
+        "podAnnotations": {TOKEN_HASH_ANNOTATION: token_hash},
         "env": [
             {"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": TOKEN_SECRET, "key": TOKEN_KEY}}},
         ],
@@ -80,7 +88,9 @@ class ExternalDns(pulumi.ComponentResource):
             version=release.charts.external_dns,
             namespace=names.NETWORK_NAMESPACE,
             repo=CHART_REPO,
-            values=pulumi.Output.from_input(zone_id).apply(lambda zid: helm_values(cluster, zid, exclude_domains)),
+            values=pulumi.Output.all(zone_id, rolling_hash(api_token)).apply(
+                lambda args: helm_values(cluster, args[0], exclude_domains, args[1])
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[token, *after]),
         )
         self.register_outputs(

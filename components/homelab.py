@@ -25,8 +25,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from ipaddress import IPv4Network
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network, ip_address
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -42,11 +42,13 @@ PREFIX = f"{config.PROJECT}:"
 
 @dataclass(frozen=True)
 class Member:
-    """One cluster of the homelab: its stack, the file it comes from, its parsed config."""
+    """One cluster of the homelab: its stack, the file it comes from, its parsed config and its
+    plain values (to keep anything that looks like a credential out of messages)."""
 
     stack: str
     file: str
     config: StackConfig
+    raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def cluster(self) -> config.Cluster:
@@ -54,19 +56,13 @@ class Member:
 
 
 def homelab_values(file_config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """A stack file's ``homelab:*`` values without the prefix, and the keys that are encrypted.
-
-    Encrypted values are replaced by a marker and never decrypted: only plain values are compared.
-    """
+    """A stack file's ``homelab:*`` values without the prefix, and every key (of any namespace)
+    that is encrypted. Encrypted values are never decrypted: only plain values are compared."""
     raw: dict[str, Any] = {}
-    secret: list[str] = []
+    secret = [key for key, value in file_config.items() if is_secure(value)]
     for key, value in file_config.items():
-        if not key.startswith(PREFIX):
-            continue
-        if is_secure(value):
-            value = "[encrypted]"
-            secret.append(key)
-        raw[key.removeprefix(PREFIX)] = value
+        if key.startswith(PREFIX):
+            raw[key.removeprefix(PREFIX)] = "[encrypted]" if is_secure(value) else value
     return raw, secret
 
 
@@ -81,7 +77,7 @@ def read_member(stack: str, path: Path) -> Member:
         raise ConfigError([*problems, *exc.problems], source=path.name) from None
     if problems:
         raise ConfigError(problems, source=path.name)
-    return Member(stack, path.name, parsed)
+    return Member(stack, path.name, parsed, raw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,6 +94,22 @@ def _in(member: Member, key: str, value: object) -> str:
 
 def _networks(c: config.Cluster) -> dict[str, IPv4Network]:
     return {"vlan": c.network.vlan, "podCidr": c.network.pod_cidr}
+
+
+def _api_server_problems(a: Member, b: Member) -> Iterator[str]:
+    """Cilium's kube-proxy replacement talks to ``apiServer.host``: an address in another
+    cluster's networks (a copied stack file) points one cluster's datapath at the other."""
+    host = a.cluster.network.api_server.host
+    try:
+        ip = ip_address(host)
+    except ValueError:
+        return
+    for name, net in _networks(b.cluster).items():
+        if ip in net:
+            yield (
+                f"{_in(a, _key('network', 'apiServer', 'host'), host)} is inside {b.stack}'s "
+                f"{_key('network', name)} {str(net)!r} ({b.file}): it would talk to the other cluster's API server"
+            )
 
 
 def _network_problems(a: Member, b: Member) -> Iterator[str]:
@@ -133,8 +145,8 @@ def _zone_problems(child: Member, parent: Member) -> Iterator[str]:
         return  # below its own zone: the stack's own check says so
     if is_below(child.cluster.domain, zone) and not child.cluster.cloudflare.advanced_certificates:
         yield (
-            f"{_in(child, _key('domain'), child.cluster.domain)} is below {parent.stack}'s zone {zone!r} "
-            f"({parent.file}): {checks.ACM_REASON.format(zone=zone)}"
+            f"{_in(child, _key('domain'), child.cluster.domain)} is below {parent.stack}'s "
+            f"{_key('cloudflare', 'zone')} {zone!r} ({parent.file}): {checks.ACM_REASON.format(zone=zone)}"
         )
 
 
@@ -156,6 +168,32 @@ def _gate_problems(member: Member, stacks: Sequence[str]) -> Iterator[str]:
         )
 
 
+def _gate_cycles(members: Sequence[Member]) -> Iterator[str]:
+    """Gates that read each other in a ring: no stack of the ring could ever be deployed first."""
+    reads: dict[str, str] = {}
+    for m in members:
+        promotion = m.config.promotion
+        other = promotion.staging_stack.rsplit("/", 1)[-1]
+        if promotion.require_staging and other != m.stack:
+            reads[m.stack] = other
+    reported: set[frozenset[str]] = set()
+    for start in sorted(reads):
+        chain, node = [start], reads[start]
+        while node in reads and node not in chain:
+            chain.append(node)
+            node = reads[node]
+        if node in chain:
+            ring = chain[chain.index(node) :]
+            if frozenset(ring) not in reported:
+                reported.add(frozenset(ring))
+                path = " -> ".join([*ring, ring[0]])
+                files = ", ".join(f"Pulumi.{s}.yaml" for s in ring)
+                yield (
+                    f"{PREFIX}{config.PROMOTION_KEY}.stagingStack: the gates read each other in a ring ({path}; "
+                    f"{files}): set requireStaging: false on the stack that runs releases first"
+                )
+
+
 def homelab_problems(members: Sequence[Member]) -> list[str]:
     """Every broken cross-stack rule, each naming both files, both keys and both values.
 
@@ -163,7 +201,7 @@ def homelab_problems(members: Sequence[Member]) -> list[str]:
     """
     ordered = sorted(members, key=lambda m: m.stack)
     stacks = [m.stack for m in ordered]
-    problems: list[str] = []
+    problems: list[str] = list(_gate_cycles(ordered))
     for i, b in enumerate(ordered):
         problems += _gate_problems(b, stacks)
         for a in ordered[:i]:
@@ -172,6 +210,7 @@ def homelab_problems(members: Sequence[Member]) -> list[str]:
         for a in ordered:
             if a is not b:
                 problems += _zone_problems(b, a)
+                problems += _api_server_problems(b, a)
     return problems
 
 
@@ -253,11 +292,12 @@ def decoded(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check(
-    stack: str, file_config: Mapping[str, Any], secret_keys: Sequence[str], root: Path
+    stack: str, file_config: Mapping[str, Any], secret_keys: Sequence[str], root: Path, source: str | None = None
 ) -> tuple[Member, list[Member]]:
     """Validate ``stack``'s config (as the CLI hands it over: full keys, decoded values) and the
-    whole homelab around it. Raises :class:`ConfigError` naming keys, values and files."""
-    source = stack_file(root, stack).name
+    whole homelab around it. Raises :class:`ConfigError` naming keys, values and files;
+    ``source`` names the file the config was read from (default ``Pulumi.<stack>.yaml``)."""
+    source = source or stack_file(root, stack).name
     raw = {k.removeprefix(PREFIX): v for k, v in file_config.items() if k.startswith(PREFIX)}
     problems = config.plain_secret_problems(file_config, secret_keys)
     try:
@@ -266,11 +306,12 @@ def check(
         raise ConfigError([*problems, *exc.problems], source=source) from None
     if problems:
         raise ConfigError(problems, source=source)
-    member = Member(stack, source, parsed)
+    member = Member(stack, source, parsed, raw)
     members = project_members(root, member)
     cross = homelab_problems(members)
     if cross:
-        raise ConfigError(cross, source=source)
+        # a token pasted into the same plain key of two stacks must not be printed either
+        raise ConfigError(config.redact(cross, {m.stack: m.raw for m in members}), source=source)
     return member, members
 
 

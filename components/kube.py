@@ -1,7 +1,9 @@
-"""The two Kubernetes shapes every component repeats: a pinned Helm release and a token Secret."""
+"""The Kubernetes shapes every component repeats: a pinned Helm release, a token Secret, and
+the hash of a token a pod template carries so that a new token rolls the pods."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pulumi
@@ -40,6 +42,17 @@ def helm_release(
         ),
         opts=opts,
     )
+
+
+def token_hash(token: str) -> str:
+    """What a pod template carries for a token it reads at start: 16 hex digits of its SHA-256
+    (nothing of a random token can be learned from it)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def rolling_hash(token: pulumi.Input[str]) -> pulumi.Output[str]:
+    """:func:`token_hash` of a secret token, as a plain Output (the hash is not the secret)."""
+    return pulumi.Output.unsecret(pulumi.Output.from_input(token).apply(token_hash))
 
 
 def token_secret(

@@ -27,27 +27,32 @@ class PromotionGateError(Exception):
     """Main asked for versions staging has not run."""
 
 
-def unrun_versions(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None) -> list[str]:
-    """One line per chart version or image tag main wants and staging does not run."""
+def unrun_versions(
+    wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str = "main", other: str = "staging"
+) -> list[str]:
+    """One line per chart version or image tag ``stack`` wants and ``other`` (the stack its
+    gate reads) does not run."""
     if not staging:
-        return [f"staging exports no `{RELEASE_OUTPUT}`: run `pulumi up --stack staging` with this program first"]
+        return [f"{other} exports no `{RELEASE_OUTPUT}`: run `pulumi up --stack {other}` with this program first"]
     problems = []
     for section in VERSIONED:
         theirs = staging.get(section) or {}
         for key, version in (wanted.get(section) or {}).items():
             if theirs.get(key) != version:
                 runs = theirs.get(key, "nothing")
-                problems.append(f"homelab:release.{section}.{key}: main asks for {version}, staging runs {runs}")
+                problems.append(f"homelab:release.{section}.{key}: {stack} asks for {version}, {other} runs {runs}")
     return problems
 
 
-def check(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None) -> bool:
-    problems = unrun_versions(wanted, staging)
+def check(
+    wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str = "main", other: str = "staging"
+) -> bool:
+    problems = unrun_versions(wanted, staging, stack, other)
     if problems:
         raise PromotionGateError(
-            "promotion gate: staging has not run what main asks for:\n  - "
+            f"promotion gate: {other} has not run what {stack} asks for:\n  - "
             + "\n  - ".join(problems)
-            + "\npromote what staging runs (make promote FROM=staging TO=main) or `pulumi up --stack staging` first"
+            + f"\npromote what {other} runs (make promote FROM={other} TO={stack}) or `pulumi up --stack {other}` first"
         )
     return True
 
@@ -60,13 +65,14 @@ class StagingGate(pulumi.ComponentResource):
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:promotion:StagingGate", name, None, opts)
         staging_stack = config.promotion.staging_stack
-        self.enabled = config.promotion.require_staging and get_stack() != staging_stack.rsplit("/", 1)[-1]
+        stack, other = get_stack(), staging_stack.rsplit("/", 1)[-1]
+        self.enabled = config.promotion.require_staging and stack != other
         if self.enabled:
             ref = pulumi.StackReference(
                 f"{name}-staging", stack_name=staging_stack, opts=pulumi.ResourceOptions(parent=self)
             )
             wanted = release_settings(config)
-            self.passed = ref.get_output(RELEASE_OUTPUT).apply(lambda staging: check(wanted, staging))
+            self.passed = ref.get_output(RELEASE_OUTPUT).apply(lambda staging: check(wanted, staging, stack, other))
         else:
             self.passed = pulumi.Output.from_input(True)
         self.register_outputs({"enabled": self.enabled, "stagingStack": staging_stack if self.enabled else None})

@@ -80,10 +80,12 @@ def _yaml_problem(err: yaml.YAMLError) -> tuple[int, str]:
     return 1, str(err)
 
 
-def read_stack_file(path: Path, shown: str | None = None) -> dict[str, Any]:
-    """The ``config:`` mapping of a stack file, keys as written (``homelab:cluster``...).
+def read_stack_file(path: Path, shown: str | None = None, project: str = "homelab") -> dict[str, Any]:
+    """The ``config:`` mapping of a stack file, every key as ``namespace:key``.
 
-    ``shown`` is how the file is named in errors (default: its file name).
+    A key without a namespace belongs to the project, as Pulumi reads it (``cloudflareApiToken``
+    is ``homelab:cloudflareApiToken``); a key written both ways is a duplicate. ``shown`` is how
+    the file is named in errors (default: its file name).
     """
     name = shown or path.name
     try:
@@ -100,6 +102,8 @@ def read_stack_file(path: Path, shown: str | None = None) -> dict[str, Any]:
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _refuse_cycles(node, name)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         line, what = _yaml_problem(err)
@@ -122,10 +126,39 @@ def read_stack_file(path: Path, shown: str | None = None) -> dict[str, Any]:
             _line(node.start_mark),
         )
         raise StackFileError(f"{name}:{line}: `config:` is a {_kind(config)}; it must be a mapping of config keys")
-    for key in config:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
         if not isinstance(key, str):
             raise StackFileError(f"{name}: config key {key!r} is not a string (write it as `project:key`)")
-    return config
+        full = key if ":" in key else f"{project}:{key}"
+        if full in out:
+            raise StackFileError(f"{name}: config key {key!r} is {full!r} written twice (Pulumi reads both as one)")
+        out[full] = value
+    return out
+
+
+def _refuse_cycles(root: yaml.Node, name: str) -> None:
+    """An alias inside the node it names (``a: &x [*x]``) is a structure without end."""
+    open_nodes: set[int] = set()
+    done: set[int] = set()
+
+    def walk(node: yaml.Node) -> None:
+        if id(node) in done:
+            return
+        if id(node) in open_nodes:
+            raise StackFileError(f"{name}:{_line(node.start_mark)}: a YAML alias refers to the node that contains it")
+        open_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(key)
+                walk(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item)
+        open_nodes.discard(id(node))
+        done.add(id(node))
+
+    walk(root)
 
 
 def text_line_of_byte(data: bytes, offset: int) -> int:

@@ -60,8 +60,6 @@ _MEMORY_UNITS = {
     "G": 10**9,
     "T": 10**12,
 }
-#: Regex syntax RE2 (Go, which Cilium matches interfaces with) does not have, though Python does.
-_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
 VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")
 
 
@@ -102,21 +100,34 @@ def memory_bytes(text: str) -> int | None:
 
 
 def interface_regex(value: str) -> str:
-    if _NOT_RE2.search(value):
-        raise ValueError(
-            f"{value!r} uses lookaround or a backreference, which Cilium's Go (RE2) regular expressions do not have"
-        )
+    """A regex Cilium can compile: Go's regexp is RE2, so RE2 itself (google-re2) decides. No
+    lookaround, backreferences, atomic groups or possessive quantifiers; ``\\z`` ends the text."""
+    import re2  # google-re2
+
+    options = re2.Options()
+    options.log_errors = False  # the error comes back as the exception; nothing on stderr
     try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+        re2.compile(value, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"{value!r} is not a valid Go (RE2) regular expression: {reason}") from None
     return value
 
 
-_CREDENTIAL = re.compile(r"^[A-Za-z0-9_+/=-]{20,}$")
+_CREDENTIAL = re.compile(r"^[A-Za-z0-9_+/=-]{24,}$")
+_HEX = re.compile(r"^[0-9a-fA-F]{37,}$")
 
 
 def looks_like_credential(value: str) -> bool:
-    """A long run of token characters with letters and digits: what API tokens, API keys and
-    tunnel tokens look like. Such a value is never echoed, whatever key it was pasted under."""
-    return bool(_CREDENTIAL.match(value)) and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    """What Cloudflare API tokens (40 random characters), tunnel tokens (base64) and global API
+    keys (37 hex digits) look like: 24 or more token characters mixing upper case, lower case
+    and digits, or 37 or more hex digits. Names people choose (``kubernetes-admin-main-2024``)
+    and 32-digit Cloudflare ids do not. Such a value is never echoed, whatever key it is under."""
+    if _HEX.match(value):
+        return True
+    return (
+        bool(_CREDENTIAL.match(value))
+        and any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+    )

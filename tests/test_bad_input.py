@@ -120,6 +120,17 @@ def on_staging_network(stack: str = "main") -> Edit:
     return edit
 
 
+def copy_stack(source: str, stack: str, **cluster: Any) -> Edit:
+    """A new stack file ``Pulumi.<stack>.yaml``: ``source``'s config with some cluster keys set."""
+
+    def edit(project: Project) -> None:
+        cfg = project.config(source)
+        cfg["homelab:cluster"].update(cluster)
+        project.write(stack, cfg)
+
+    return edit
+
+
 MAIN_YAML_HEAD = "config:\n  homelab:cluster:\n    name: main\n"
 
 CASES = [
@@ -331,8 +342,8 @@ CASES = [
             put("staging", "homelab:cluster.domain", "staging.example.com"),
         ),
         (
-            "homelab:cluster.domain: 'staging.example.com' in Pulumi.staging.yaml is below main's zone 'example.com' "
-            "(Pulumi.main.yaml)",
+            "homelab:cluster.domain: 'staging.example.com' in Pulumi.staging.yaml is below main's "
+            "homelab:cluster.cloudflare.zone 'example.com' (Pulumi.main.yaml)",
         ),
     ),
     Case(
@@ -340,6 +351,45 @@ CASES = [
         "staging",
         put("staging", "homelab:cluster.cloudflare.advancedCertificates", "true"),
         ("homelab:cluster.cloudflare.advancedCertificates: Input should be a valid boolean (got 'true')",),
+    ),
+    Case(
+        "gates that read each other in a ring",
+        "main",
+        put("staging", "homelab:promotion", {"requireStaging": True, "stagingStack": "organization/homelab/main"}),
+        ("homelab:promotion.stagingStack: the gates read each other in a ring (main -> staging -> main;",),
+    ),
+    Case(
+        "api server of the other cluster",
+        "main",
+        put("main", "homelab:cluster.network.apiServer.host", "10.12.0.10"),
+        (
+            "homelab:cluster.network.apiServer.host: '10.12.0.10' in Pulumi.main.yaml is inside staging's "
+            "homelab:cluster.network.vlan '10.12.0.0/16' (Pulumi.staging.yaml)",
+        ),
+    ),
+    Case(
+        "a stack file whose name cannot name a cluster",
+        "main",
+        copy_stack("staging", "Lab"),
+        ("Pulumi.Lab.yaml: homelab:cluster.name: the stack's name 'Lab' cannot name a cluster",),
+    ),
+    Case(
+        "a cluster named default",
+        "main",
+        copy_stack("staging", "default", name="default"),
+        ("Pulumi.default.yaml: homelab:cluster.name: 'default' is Cilium's name for a cluster without an identity",),
+    ),
+    Case(
+        "an alias inside itself",
+        "main",
+        text("main", "config:\n  homelab:apps: &loop\n    - *loop\n"),
+        ("Pulumi.main.yaml:2: a YAML alias refers to the node that contains it",),
+    ),
+    Case(
+        "a key written with and without the project",
+        "main",
+        text("main", "config:\n  apps: []\n  homelab:apps: []\n"),
+        ("Pulumi.main.yaml: config key 'homelab:apps' is 'homelab:apps' written twice",),
     ),
     # --- secrets --------------------------------------------------------------------------------------
     Case(
@@ -383,6 +433,37 @@ CASES = [
         "staging",
         put("staging", "homelab:cluster.cloudflare.zoneId", PASTED_TOKEN),
         ("homelab:cluster.cloudflare.zoneId:", "[hidden: 40 characters"),
+    ),
+    Case(
+        "dns token without the project prefix in plain text",
+        "main",
+        put("main", "cloudflareDnsApiToken", PASTED_TOKEN),
+        ("homelab:cloudflareDnsApiToken: is set in plain text",),
+    ),
+    Case(
+        "token pasted into the kube context",
+        "main",
+        put("main", "homelab:cluster.kubeContext", PASTED_TOKEN),
+        ("homelab:cluster.kubeContext: looks like a credential", "not shown, not accepted"),
+    ),
+    Case(
+        "the same token pasted into both stacks' owner ids",
+        "main",
+        both(
+            put("main", "homelab:cluster.externalDns.ownerId", PASTED_TOKEN),
+            put("staging", "homelab:cluster.externalDns.ownerId", PASTED_TOKEN),
+        ),
+        ("homelab:cluster.externalDns.ownerId: looks like a credential",),
+    ),
+    Case(
+        "a global api key pasted into an app's service",
+        "staging",
+        put(
+            "staging",
+            "homelab:apps",
+            [app(hostnames=["a.example.net"], service="0123456789abcdef0123456789abcdef01234")],
+        ),
+        ("homelab:apps[0].service: looks like a credential",),
     ),
     Case(
         "token pasted under an unknown key",
@@ -455,14 +536,46 @@ CASES = [
         "invalid l2 interface regex",
         "main",
         put("main", "homelab:cluster.loadBalancer.l2Interfaces", ["eth[0-"]),
-        ("homelab:cluster.loadBalancer.l2Interfaces[0]: 'eth[0-' is not a valid regular expression",),
+        (
+            "homelab:cluster.loadBalancer.l2Interfaces[0]: 'eth[0-' is not a valid Go (RE2) regular expression: "
+            "missing ]",
+        ),
         once=("'eth[0-'",),
     ),
     Case(
         "l2 interface regex with lookahead",
         "staging",
         put("staging", "homelab:cluster.loadBalancer.l2Interfaces", ["^eth0$", "(?!lo).*"]),
-        ("homelab:cluster.loadBalancer.l2Interfaces[1]: '(?!lo).*' uses lookaround",),
+        (
+            "homelab:cluster.loadBalancer.l2Interfaces[1]: '(?!lo).*' is not a valid Go (RE2) regular expression: "
+            "invalid perl operator: (?!",
+        ),
+    ),
+    Case(
+        "l2 interface regex with a possessive quantifier",
+        "main",
+        put("main", "homelab:cluster.loadBalancer.l2Interfaces", ["en.*+"]),
+        ("homelab:cluster.loadBalancer.l2Interfaces[0]: 'en.*+' is not a valid Go (RE2) regular expression",),
+    ),
+    Case(
+        "l2 interface regex with Python's end anchor",
+        "staging",
+        put("staging", "homelab:cluster.loadBalancer.l2Interfaces", ["eth\\Z"]),
+        ("homelab:cluster.loadBalancer.l2Interfaces[0]:", "invalid escape sequence"),
+    ),
+    Case(
+        "vlan with host bits",
+        "main",
+        put("main", "homelab:cluster.network.vlan", "10.11.0.1/16"),
+        ("homelab:cluster.network.vlan: not an IPv4 CIDR: 10.11.0.1/16 has host bits set",),
+        once=("10.11.0.1/16",),
+    ),
+    Case(
+        "gateway ip malformed",
+        "staging",
+        put("staging", "homelab:cluster.gateways.internal", "10.12.1.300"),
+        ("homelab:cluster.gateways.internal: not an IPv4 address",),
+        once=("10.12.1.300",),
     ),
     Case(
         "snake_case alias kube_context",

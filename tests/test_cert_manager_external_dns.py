@@ -286,3 +286,15 @@ def test_dns01_solver_covers_the_stacks_domain_not_its_whole_zone(run_program: R
     for issuer in ("letsencrypt-prod", "letsencrypt-staging"):
         (solver,) = plan.k8s_object("ClusterIssuer", issuer)["spec"]["acme"]["solvers"]
         assert solver["selector"] == {"dnsZones": ["staging.example.com"]}
+
+
+def test_a_new_dns_token_rolls_external_dns(run_program: RunProgram) -> None:
+    """external-dns reads CF_API_TOKEN at start only: its pod template carries a hash of the token
+    (16 hex digits of SHA-256, worked out by hand for the sentinel), never the token."""
+    tokens = {"homelab:cloudflareApiToken": TOKEN, "homelab:cloudflareDnsApiToken": DNS}
+    v = values(run_program("staging", secret_values=tokens), "external-dns-release")
+    assert v["podAnnotations"] == {"checksum/cloudflare-token": "2d1e3a878413c079"}
+    assert DNS not in str(v)
+    rotated = {**tokens, "homelab:cloudflareDnsApiToken": DNS + "-rotated"}
+    again = values(run_program("staging", secret_values=rotated), "external-dns-release")
+    assert again["podAnnotations"]["checksum/cloudflare-token"] != "2d1e3a878413c079"

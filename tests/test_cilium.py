@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import STACKS
+from tests.conftest import STACKS, RunProgram, stack_config
 from tools.mockrun import Plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -97,3 +97,16 @@ def test_custom_resources_wait_for_the_release(plans: dict[str, Plan], stack: st
 def test_each_cluster_has_its_own_cilium_identity(plans: dict[str, Plan], stack: str, cluster_id: int) -> None:
     """The chart's default is `default`/0 in every cluster (DESIGN.md, real render)."""
     assert values(plans[stack])["cluster"] == {"name": stack, "id": cluster_id}
+
+
+def test_l2_interfaces_in_go_syntax_reach_the_policy(run_program: RunProgram) -> None:
+    """RE2's `\\z` (end of text, which Python spells `\\Z`) is Cilium's syntax and is accepted."""
+    cfg = stack_config("main")
+    cfg["homelab:cluster"]["loadBalancer"]["l2Interfaces"] = [r"^eth0\z", "^enp[0-9]+s0$"]
+    policy = run_program("main", cfg).k8s_object("CiliumL2AnnouncementPolicy", "l2-policy")
+    assert policy["spec"] == {"loadBalancerIPs": True, "interfaces": [r"^eth0\z", "^enp[0-9]+s0$"]}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_l2_policy_answers_on_every_interface_by_default(plans: dict[str, Plan], stack: str) -> None:
+    assert plans[stack].k8s_object("CiliumL2AnnouncementPolicy", "l2-policy")["spec"] == {"loadBalancerIPs": True}

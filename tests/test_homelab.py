@@ -166,3 +166,45 @@ def test_the_real_run_finds_the_stack_files_from_the_project_root(
     monkeypatch.setattr("pulumi.get_root_directory", lambda: "root_directory")  # the SDK's unset default
     monkeypatch.chdir(project.root)
     assert homelab.project_root() == project.root
+
+
+def test_the_program_itself_refuses_without_the_plan_s_preflight(project: Project) -> None:
+    """What `pulumi preview/up` runs: __main__ with the CLI's config, no offline pre-check. The
+    homelab rules hold there too: the program reads the other stack files from the project root."""
+    from components.config import ConfigError
+    from tools import mockrun
+
+    project.change("staging", lambda cfg: cfg["homelab:cluster"]["externalDns"].update({"ownerId": "homelab"}))
+    registered: list[Any] = []
+    with pytest.raises(ConfigError) as err:
+        mockrun.run(
+            "main",
+            project.config("main"),
+            root=project.root,
+            preflight_check=False,
+            stack_outputs={},
+            registered=registered,
+        )
+    assert (
+        "homelab:cluster.externalDns.ownerId: 'homelab' in Pulumi.staging.yaml is already main's (Pulumi.main.yaml)"
+        in str(err.value)
+    )
+    assert registered == []
+
+
+def test_an_encrypted_provider_token_in_another_stack_file_is_fine(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.change("staging", lambda cfg: cfg.update({"cloudflare:apiToken": {"secure": "v1:c2VjcmV0"}}))
+    outcome = project.plan("main", capsys=capsys)
+    assert outcome.code == 0, outcome.err
+
+
+def test_gates_in_a_chain_plan(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """lab's gate reads main, whose gate reads staging: each stack's plan runs the one it reads."""
+    with_lab(project)
+    project.change("lab", lambda cfg: cfg.update({"homelab:promotion": {"stagingStack": "organization/homelab/main"}}))
+    outcome = project.plan("lab", capsys=capsys)
+    assert outcome.code == 0, outcome.err
+    gate = [r for r in outcome.registered if r.type == "pulumi:pulumi:StackReference"]
+    assert sorted(r.inputs["name"] for r in gate) == ["organization/homelab/main", "organization/homelab/staging"]

@@ -425,15 +425,17 @@ def referenced_stack_outputs(stack: str, config: Mapping[str, Any], root: Path =
     ref = referenced_stack(stack, config, root)
     if ref is None:
         return {}
-    return {ref[0]: run(ref[1], stack_outputs={}, root=root).outputs}
+    return {ref[0]: run(ref[1], root=root).outputs}  # its own gate's stack first (gates form no cycle)
 
 
-def preflight(stack: str, values: Mapping[str, str], secret_keys: list[str], root: Path = ROOT) -> None:
+def preflight(
+    stack: str, values: Mapping[str, str], secret_keys: list[str], root: Path = ROOT, source: str | None = None
+) -> None:
     """The program's own config check (this stack and the homelab around it), done before
     anything runs: a refused config never costs a run of the stack main's gate reads."""
     from components import homelab
 
-    homelab.check(stack, homelab.decoded(values), secret_keys, root)
+    homelab.check(stack, homelab.decoded(values), secret_keys, root, source)
 
 
 def run(
@@ -446,6 +448,8 @@ def run(
     preview: bool = True,
     registered: list[Registration] | None = None,
     root: Path = ROOT,
+    preflight_check: bool = True,
+    source: str | None = None,
 ) -> Plan:
     """Run the program for ``stack`` under mocks and return what it registered.
 
@@ -455,6 +459,7 @@ def run(
     raises (a :class:`components.config.ConfigError` for bad input) propagate unchanged;
     pass ``registered`` to see what was registered before the failure. ``root`` is the project
     directory (its ``Pulumi.yaml`` and stack files), as the CLI's project root.
+    ``preflight_check`` off leaves every config check to the program itself (as under the CLI).
     """
     raw_config = read_stack_config(stack, root=root) if config is None else config
     values, secret_keys = program_config(raw_config)
@@ -462,8 +467,8 @@ def run(
         values[key] = value
         if key not in secret_keys:
             secret_keys.append(key)
-    if program is None:
-        preflight(stack, values, secret_keys, root)
+    if program is None and preflight_check:
+        preflight(stack, values, secret_keys, root, source)
     if stack_outputs is None:
         stack_outputs = referenced_stack_outputs(stack, raw_config, root)
 

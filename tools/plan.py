@@ -212,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so in one line unless asked for more
         if args.debug:
             raise
+        from components.stack_files import is_stack_name
+
+        if is_stack_name(args.stack):
+            _forget(args.out or args.root / "rendered", args.stack)
         print(
             f"error: the plan failed: {type(exc).__name__}: {exc} (re-run with --debug for a traceback)",
             file=sys.stderr,
@@ -239,7 +243,7 @@ def _plan(args: argparse.Namespace) -> int:
         return _refuse(f"no stack file {stack_file} (stacks of this project: {known})", out, stack)
     try:
         config = mockrun.read_stack_config(stack, stack_file)
-        plan = mockrun.run(stack, config, root=root)
+        plan = mockrun.run(stack, config, root=root, source=stack_file.name if args.stack_file else None)
     except (ConfigError, PromotionGateError, StackFileError) as exc:
         return _refuse(str(exc), out, stack)
     duplicates = duplicate_objects(plan)

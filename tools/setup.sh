@@ -3,11 +3,16 @@
 # Used by `make plan`, `make test` and CI, so a fresh clone needs nothing installed by hand.
 # A warm call costs well under a second: uv and helm are installed once into .tools/, and
 # `uv sync` runs only when uv.lock, pyproject.toml or the Python it was synced with changed.
+# `--check` installs nothing: exit 0 when a call would have nothing to do, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 STAMP=.venv/.homelab-synced
 wanted="$(cat uv.lock pyproject.toml | sha256sum | cut -d' ' -f1) $("$PY" -c 'import sys; print(sys.version)' 2>/dev/null | head -1)"
+if [ "${1:-}" = "--check" ]; then
+  [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ] && .venv/bin/python -m tools.helm >/dev/null
+  exit $?
+fi
 if ! { [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; }; then
   export UV_PYTHON_DOWNLOADS=never  # use this machine's Python, never fetch one
   if [ -x .tools/bin/uv ]; then
