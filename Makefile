@@ -5,7 +5,7 @@ FROM ?= staging
 TO ?= main
 PY := .venv/bin/python
 
-.PHONY: setup plan test lint promote bench clean
+.PHONY: setup plan test lint promote bench bench-render charts clean
 
 setup:
 	@bash tools/setup.sh
@@ -21,6 +21,13 @@ promote: setup
 
 bench: setup
 	@$(PY) -m benchmarks.plan_scaling $(if $(QUICK),--quick,)
+
+bench-render: setup
+	@$(PY) -m benchmarks.render_cost
+
+# online: helm pull of every pinned chart into charts/, digests into charts.lock
+charts: setup
+	@$(PY) -m tools.charts
 
 lint: setup
 	@.venv/bin/ruff check .

@@ -142,7 +142,7 @@ class PlanRun:
 
     def load(self, rel: str) -> dict[str, Any]:
         """A written file (``cilium/chart/ConfigMap-kube-system-cilium-config.yaml``), parsed."""
-        return yaml.safe_load((self.folder / rel).read_text())
+        return yaml.load((self.folder / rel).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def need_helm() -> None:

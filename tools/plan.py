@@ -51,7 +51,11 @@ def _ordered(data: Any) -> Any:
     return data
 
 
-class _Dumper(yaml.SafeDumper):
+#: libyaml's dumper when PyYAML has it: the rendered CRDs are megabytes of YAML.
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """Multi-line strings (a Corefile, Envoy Gateway's config) as readable `|` blocks."""
 
 
@@ -65,7 +69,9 @@ _Dumper.add_representer(str, _str)
 
 
 def _dump(data: Any) -> str:
-    return yaml.dump(_ordered(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump(
+        _ordered(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True
+    )
 
 
 def tree(plan: Plan) -> list[str]:
