@@ -319,3 +319,22 @@ def test_make_charts_records_digests_and_refuses_a_changed_package(
     with pytest.raises(charts.ChartError, match=r"the registry now serves sha256 .*, charts.lock recorded"):
         charts.pull([chart], stand_in, cache, lock)
     assert not (cache / "coredns-1.46.2.tgz").exists()
+
+
+def test_a_rendered_object_kubernetes_refuses_fails_the_plan(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value the chart accepts but renders into something the API server refuses: exit 1,
+    the object, the path and the message, and the rendering marked."""
+    need_helm()
+    from components import coredns
+    from tools import plan as plan_cmd
+
+    real = coredns.helm_values
+    monkeypatch.setattr(coredns, "helm_values", lambda cluster: {**real(cluster), "replicaCount": "two"})
+    capsys.readouterr()
+    code = plan_cmd.main(["--stack", "staging", "--root", str(project.root)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "coredns: Deployment/kube-system/coredns  spec.replicas  'two' is not of type 'integer', 'null'" in err
+    assert (project.rendered / "staging" / "SCHEMA-PROBLEMS.txt").is_file()
