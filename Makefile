@@ -5,7 +5,7 @@ FROM ?= staging
 TO ?= main
 PY := .venv/bin/python
 
-.PHONY: setup plan test lint promote bench bench-render charts clean
+.PHONY: setup plan test lint promote bench bench-render charts mutate clean
 
 setup:
 	@bash tools/setup.sh
@@ -25,6 +25,10 @@ bench: setup
 bench-render: setup
 	@$(PY) -m benchmarks.render_cost
 
+# not in CI: hours for everything, minutes for one module (ONLY='components.values.*')
+mutate: setup
+	@$(PY) -m tools.mutate $(ONLY)
+
 # online: helm pull of every pinned chart into charts/, digests into charts.lock
 charts: setup
 	@$(PY) -m tools.charts
@@ -35,4 +39,4 @@ lint: setup
 	@.venv/bin/pyright
 
 clean:
-	rm -rf rendered .pytest_cache
+	rm -rf rendered .pytest_cache mutants

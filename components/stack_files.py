@@ -168,8 +168,6 @@ def text_line_of_byte(data: bytes, offset: int) -> int:
 def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "list"
-    if isinstance(value, dict):
-        return "mapping"
     return {str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), type(value).__name__)
 
 

@@ -15,8 +15,6 @@ from pydantic import PlainSerializer, PlainValidator
 
 
 def _ipv4(value: Any) -> ipaddress.IPv4Address:
-    if isinstance(value, ipaddress.IPv4Address):
-        return value
     try:
         return ipaddress.IPv4Address(str(value))
     except ValueError as exc:
@@ -24,8 +22,6 @@ def _ipv4(value: Any) -> ipaddress.IPv4Address:
 
 
 def _ipv4_net(value: Any) -> ipaddress.IPv4Network:
-    if isinstance(value, ipaddress.IPv4Network):
-        return value
     try:
         return ipaddress.IPv4Network(str(value))
     except ValueError as exc:  # ipaddress says why: "has host bits set", "invalid prefix"...

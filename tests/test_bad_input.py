@@ -224,6 +224,19 @@ CASES = [
         rename("staging", "homelab:release", "homelab:releasx"),
         ("homelab:releasx: unknown config key", "homelab:release: required key is missing"),
     ),
+    Case(
+        "a mapping key that is a list",
+        "main",
+        text("main", "config:\n  ? [a, b]\n  : 1\n"),
+        ("Pulumi.main.yaml:2:", "unhashable"),
+    ),
+    Case(
+        "a config key that is a number",
+        "staging",
+        text("staging", "config:\n  1: x\n"),
+        ("Pulumi.staging.yaml: config key 1 is not a string",),
+    ),
+    Case("config key empty", "main", text("main", "config:\n"), ("homelab:cluster: required key is missing",)),
     # --- the gate's stack reference ------------------------------------------------------------------
     Case(
         "gate names a missing stack",
@@ -245,6 +258,81 @@ CASES = [
         "main",
         put("main", "homelab:promotion.requireStaging", "yes"),
         ("homelab:promotion.requireStaging: Input should be a valid boolean (got 'yes')",),
+    ),
+    Case(
+        "two pool blocks overlap",
+        "main",
+        put("main", "homelab:cluster.loadBalancer.blocks.0.cidr", "10.11.1.0/28"),
+        (
+            "homelab:cluster.loadBalancer.blocks[1]: {'start': '10.11.1.2', 'stop': '10.11.1.127'} overlaps "
+            "homelab:cluster.loadBalancer.blocks[0] {'cidr': '10.11.1.0/28'}",
+        ),
+    ),
+    Case(
+        "pool block both cidr and range",
+        "staging",
+        put("staging", "homelab:cluster.loadBalancer.blocks.0.start", "10.12.0.15"),
+        ("homelab:cluster.loadBalancer.blocks[0]: a block is either `cidr` or `start`/`stop`, not both",),
+    ),
+    Case(
+        "pool block with only a start",
+        "main",
+        drop("main", "homelab:cluster.loadBalancer.blocks.1.stop"),
+        ("homelab:cluster.loadBalancer.blocks[1]: a block needs `cidr`, or both `start` and `stop`",),
+    ),
+    Case(
+        "api server host neither ip nor name",
+        "main",
+        put("main", "homelab:cluster.network.apiServer.host", "not a host!"),
+        ("homelab:cluster.network.apiServer.host: 'not a host!' is neither an IP address nor a DNS name",),
+    ),
+    Case(
+        "cluster name not a dns label",
+        "main",
+        put("main", "homelab:cluster.name", "Main_1"),
+        ("homelab:cluster.name: 'Main_1' is not a DNS label (a-z, 0-9, -)",),
+    ),
+    Case(
+        "tunnel name blank",
+        "staging",
+        put("staging", "homelab:cluster.cloudflare.tunnelName", "  "),
+        ("homelab:cluster.cloudflare.tunnelName: '  ' is empty",),
+    ),
+    Case(
+        "kubernetes version with a patch",
+        "main",
+        put("main", "homelab:cluster.kubernetesVersion", "1.35.2"),
+        ("homelab:cluster.kubernetesVersion: '1.35.2' is not a Kubernetes version 1.25 to 1.37 as major.minor",),
+    ),
+    Case(
+        "kubernetes version the validator lacks",
+        "staging",
+        put("staging", "homelab:cluster.kubernetesVersion", "1.40"),
+        ("homelab:cluster.kubernetesVersion: '1.40' is not a Kubernetes version 1.25 to 1.37",),
+    ),
+    Case(
+        "kubernetes version unquoted",
+        "main",
+        put("main", "homelab:cluster.kubernetesVersion", 1.35),
+        ("homelab:cluster.kubernetesVersion: Input should be a valid string (got 1.35)",),
+    ),
+    Case(
+        "lease of zero seconds",
+        "staging",
+        put("staging", "homelab:release.cilium.l2Lease.retryPeriod", "0s"),
+        ("homelab:release.cilium.l2Lease.retryPeriod: '0s' is not a positive duration",),
+    ),
+    Case(
+        "app name not a kubernetes name",
+        "main",
+        put("main", "homelab:apps", [app(name="Who_Am_I")]),
+        ("homelab:apps[0].name: 'Who_Am_I' is not a Kubernetes name",),
+    ),
+    Case(
+        "two apps of one name in one namespace",
+        "main",
+        put("main", "homelab:apps", [app(), app(hostnames=["other.example.com"])]),
+        ("homelab:apps[1].name: apps/whoami is already defined by homelab:apps[0]",),
     ),
     # --- the homelab as a whole ----------------------------------------------------------------------
     Case(

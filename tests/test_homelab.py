@@ -208,3 +208,56 @@ def test_gates_in_a_chain_plan(project: Project, capsys: pytest.CaptureFixture[s
     assert outcome.code == 0, outcome.err
     gate = [r for r in outcome.registered if r.type == "pulumi:pulumi:StackReference"]
     assert sorted(r.inputs["name"] for r in gate) == ["organization/homelab/main", "organization/homelab/staging"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: None, "Pulumi.x.yaml: no such stack file"),
+        (lambda p: p.mkdir(), "Pulumi.x.yaml: is a directory, not a stack file"),
+    ],
+    ids=["missing", "a directory"],
+)
+def test_unreadable_stack_files_are_named(make: Any, message: str, tmp_path: Any) -> None:
+    from components.stack_files import StackFileError, read_stack_file
+
+    path = tmp_path / "Pulumi.x.yaml"
+    make(path)
+    with pytest.raises(StackFileError) as err:
+        read_stack_file(path)
+    assert str(err.value) == message
+
+
+def test_an_alias_used_twice_is_fine(tmp_path: Any) -> None:
+    from components.stack_files import read_stack_file
+
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  homelab:a: &v [1, 2]\n  homelab:b: *v\n")
+    assert read_stack_file(path) == {"homelab:a": [1, 2], "homelab:b": [1, 2]}
+
+
+def test_without_pulumi_yaml_anywhere_the_program_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from components import homelab
+    from components.config import ConfigError
+
+    monkeypatch.setattr("pulumi.get_root_directory", lambda: str(tmp_path / "a"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(homelab, "CODE_ROOT", tmp_path / "b")
+    with pytest.raises(ConfigError) as err:
+        homelab.project_root()
+    assert f"no Pulumi.yaml in {tmp_path / 'a'}, {tmp_path}, {tmp_path / 'b'}" in str(err.value)
+
+
+def test_an_api_server_by_name_is_not_compared_across_clusters(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A DNS name (a load balancer in front of the control plane) has no address to compare."""
+    project.change(
+        "main", lambda cfg: cfg["homelab:cluster"]["network"]["apiServer"].update({"host": "k8s.example.com"})
+    )
+    outcome = project.plan("main", capsys=capsys)
+    assert outcome.code == 0, outcome.err
+    assert (
+        "k8sServiceHost: k8s.example.com"
+        in (project.rendered / "main" / "cilium" / "helm-cilium.values.yaml").read_text()
+    )
