@@ -91,9 +91,8 @@ def test_dns_record(plans: dict[str, Plan], stack: str) -> None:
 
 
 def test_zone_looked_up_by_name(plans: dict[str, Plan]) -> None:
-    # the mock answers getZone with an id derived from the name it was asked for
-    expected = mockrun._fake_id("zone", "example.com")
-    assert plans["main"].get(RECORD).plain_inputs["zoneId"] == expected
+    # the mock answers getZone with `mock-` and 27 hex digits of sha256("zone/<name asked for>")
+    assert plans["main"].get(RECORD).plain_inputs["zoneId"] == "mock-8c7a86a1b4bb7dda193a77d13e2"
 
 
 def test_tunnel_dns_names_differ_between_stacks(plans: dict[str, Plan]) -> None:

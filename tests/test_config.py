@@ -36,13 +36,13 @@ def cluster(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_stack_files_parse(stack: str) -> None:
+def test_data_stack_files_parse(stack: str) -> None:
     cfg = parsed(stack)
     assert cfg.cluster.name == stack
     assert cfg.cluster.kube_context == stack
 
 
-def test_seed_ip_map() -> None:
+def test_data_stack_files_hold_the_seed_ip_map() -> None:
     main, staging = parsed("main").cluster, parsed("staging").cluster
     assert str(main.network.vlan) == "10.11.0.0/16"
     assert str(staging.network.vlan) == "10.12.0.0/16"
@@ -61,7 +61,7 @@ def test_seed_ip_map() -> None:
     assert str(main.dns.coredns_ip) == str(staging.dns.coredns_ip) == "10.200.0.10"
 
 
-def test_stacks_never_overlap() -> None:
+def test_data_checked_in_stacks_never_overlap() -> None:
     """The two clusters share no VLAN, pool or pod CIDR address (seed: DualClusterNetworks)."""
     a, b = parsed("main").cluster, parsed("staging").cluster
     assert not a.network.vlan.overlaps(b.network.vlan)
@@ -257,7 +257,7 @@ def test_unknown_keys_never_echo_their_value(run_program: RunProgram) -> None:
     assert "SUPERSECRET" not in message
 
 
-def test_stack_files_hold_no_plain_secret() -> None:
+def test_data_stack_files_hold_no_plain_secret() -> None:
     for stack in STACKS:
         for key in config.SECRET_KEYS:
             value = stack_config(stack).get(f"homelab:{key}")

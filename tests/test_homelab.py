@@ -140,7 +140,7 @@ def test_checked_in_stacks_exclude_nothing(plans: dict[str, Any]) -> None:
         assert values["excludeDomains"] == []
 
 
-def test_checked_in_stacks_are_on_their_own_zones() -> None:
+def test_data_checked_in_stacks_are_on_their_own_zones() -> None:
     from tests.conftest import stack_config
 
     zones = {s: stack_config(s)["homelab:cluster"]["cloudflare"]["zone"] for s in ("main", "staging")}

@@ -81,9 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         print("mutating everything: about four hours on 2 cores (see `python -m tools.mutate --help`)")
     if not args.report:
         cmd = [str(MUTMUT), "run", "--max-children", str(os.cpu_count() or 2), *args.patterns]
-        subprocess.run(cmd, cwd=ROOT, check=False)
+        if subprocess.run(cmd, cwd=ROOT, check=False).returncode != 0:
+            print("error: mutmut failed (the clean test run must pass first); no score", file=sys.stderr)
+            return 2
     value, survivors, counts = score(results(), args.patterns, equivalents())
     print("\nmutants: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if counts["not checked"]:
+        print(f"note: {counts['not checked']} mutants not checked yet: the score covers only the checked ones")
     if survivors:
         print(f"survivors ({len(survivors)}; `.venv/bin/mutmut show <name>` shows each):")
         print("\n".join(f"  {name}" for name in survivors))
