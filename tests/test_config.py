@@ -266,9 +266,20 @@ def test_data_stack_files_hold_no_plain_secret() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_placeholders_warn(stack: str, plans: dict[str, Any]) -> None:
-    warnings = [line for line in plans[stack].log if line.startswith("warning:")]
-    assert any("homelab:cluster.certificates.email" in w and "Let's Encrypt refuses" in w for w in warnings)
-    assert any("homelab:cluster.domain" in w and "placeholder" in w for w in warnings)
+    domain = {"main": "example.com", "staging": "example.net"}[stack]
+    assert [line for line in plans[stack].log if line.startswith("warning:")] == [
+        f"warning: homelab:cluster.domain: '{domain}' is a placeholder; set your own domain and zone",
+        "warning: homelab:cluster.certificates.email: 'admin@example.com' is a placeholder; Let's Encrypt refuses "
+        "addresses at reserved domains, so no certificate would be issued",
+        "warning: homelab:cluster.cloudflare.accountId: is the placeholder; set your Cloudflare account id",
+    ]
+
+
+def test_real_values_warn_nothing(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cluster(cfg).update({"domain": "lab.dev", "certificates": {"email": "me@lab.dev"}})
+    cluster(cfg)["cloudflare"].update({"zone": "lab.dev", "accountId": "f" * 32})
+    assert [line for line in run_program("staging", cfg).log if line.startswith("warning:")] == []
 
 
 def test_secret_placeholders_are_marked() -> None:
