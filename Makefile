@@ -5,7 +5,7 @@ FROM ?= staging
 TO ?= main
 PY := .venv/bin/python
 
-.PHONY: setup plan test lint promote bench bench-render charts mutate clean
+.PHONY: setup plan test lint promote bench bench-render charts mutate doctor clean
 
 setup:
 	@bash tools/setup.sh
@@ -40,3 +40,7 @@ lint: setup
 
 clean:
 	rm -rf rendered .pytest_cache mutants
+
+# read-only checks of the live cluster and Cloudflare (README "Day-2")
+doctor: setup
+	@$(PY) -m tools.doctor --stack $(STACK) $(if $(JSON),--json,) $(if $(PROBE),--probe,)

@@ -1,0 +1,1559 @@
+"""doctor against a fake homelab: the real clients, a real HTTP server, a real DNS responder.
+
+Nothing here leaves the loopback. One threaded HTTP server on 127.0.0.1 answers the Kubernetes
+API paths doctor reads (through the official ``kubernetes`` client and a kubeconfig pointing at
+it, contexts ``main`` and ``staging``) and the Cloudflare API paths (through the official SDK,
+its base URL overridden); a UDP responder on 127.0.0.1 answers public DNS. The objects are what a
+healthy cluster and account answer for each stack's config (``cilium-config`` is the ConfigMap
+the pinned chart renders for it, recorded in ``doctor_fixtures/``); each failure mode changes one
+object and must FAIL exactly its check, with its fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
+import yaml
+
+from components import config
+from components.homelab import homelab_values
+from components.stack_files import read_stack_file
+from tests.conftest import Project
+from tools.doctor import __main__ as cli
+from tools.doctor import checks_dns, credentials, kube
+from tools.doctor.expected import Expected
+from tools.doctor.report import Check, Status
+from tools.doctor.runner import Options, run
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "doctor_fixtures"
+TOKEN = "doctortesttoken0123456789abcdefghijklmnop"  # what a Cloudflare token looks like
+#: The homelab's "now": set when a fake homelab is loaded, so its timestamps (lease renewals,
+#: certificate dates) are fresh for in-process runs (which read it) and CLI runs (the real clock).
+NOW = datetime.now(UTC).replace(microsecond=0)
+NET = {"main": "10.11", "staging": "10.12"}
+ZONE_ID = {"main": "023e105f4ecef8ad9ca31a8372d0c353", "staging": "9a7806061c88ada191ed06f989cc3dac"}
+TUNNEL_ID = {"main": "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415", "staging": "5b1e3d2c-7c43-4e5a-9b0e-0d6a1c2f3e4d"}
+EDGE = ["104.21.48.1", "172.67.140.1", "2606:4700:3030::6815:3001"]  # Cloudflare's ranges
+NOT_EDGE = "203.0.113.10"
+NODES = ("node-1", "node-2", "node-3")
+PUBLIC_APPS = {
+    "main": [
+        {
+            "name": "blog",
+            "namespace": "blog",
+            "hostnames": ["blog.example.com"],
+            "service": "blog",
+            "port": 8080,
+            "exposure": "external",
+        },
+        {
+            "name": "status",
+            "namespace": "status",
+            "hostnames": ["status.example.com"],
+            "service": "gatus",
+            "port": 8080,
+            "exposure": "dual",
+        },
+    ],
+    "staging": [
+        {
+            "name": "blog",
+            "namespace": "blog",
+            "hostnames": ["blog.example.net"],
+            "service": "blog",
+            "port": 8080,
+            "exposure": "external",
+        },
+    ],
+}
+
+
+def stack_values(stack: str, public: bool) -> tuple[dict[str, Any], list[str]]:
+    """The repo's stack file as the program reads it, plus public apps (and, for staging, a zone id)."""
+    raw, secret = homelab_values(read_stack_file(ROOT / f"Pulumi.{stack}.yaml"))
+    raw = copy.deepcopy(raw)
+    if public:
+        raw["apps"] = [*raw.get("apps", []), *PUBLIC_APPS[stack]]
+        if stack == "staging":
+            raw["cluster"]["cloudflare"]["zoneId"] = ZONE_ID[stack]
+    return raw, secret
+
+
+@functools.cache
+def expected(variant: str) -> Expected:
+    stack, _, public = variant.partition("+")
+    raw, secret = stack_values(stack, bool(public))
+    return Expected(stack, config.parse(raw, secret, stack=stack, require_secrets=False))
+
+
+VARIANTS = ("main", "main+public", "staging+public")
+
+
+# ---------------------------------------------------------------------------------------------
+# what a healthy homelab answers, written out from the seed (not from doctor's own helpers)
+
+
+def at(delta: timedelta = timedelta()) -> str:
+    return (NOW + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cond(kind: str, status: str = "True", reason: str = "", message: str = "") -> dict[str, Any]:
+    return {
+        "type": kind,
+        "status": status,
+        "reason": reason or kind,
+        "message": message,
+        "lastTransitionTime": at(-timedelta(days=3)),
+    }
+
+
+def meta(name: str, namespace: str | None = None) -> dict[str, Any]:
+    out = {"name": name, "uid": f"uid-{name}", "resourceVersion": "1", "creationTimestamp": at(-timedelta(days=30))}
+    return out if namespace is None else {**out, "namespace": namespace}
+
+
+def deployment(name: str, namespace: str, replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(name, namespace),
+        "spec": {"replicas": replicas},
+        "status": {
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+            "updatedReplicas": replicas,
+            "conditions": [cond("Available")],
+        },
+    }
+
+
+GW = "/apis/gateway.networking.k8s.io/v1/namespaces"
+EG = "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/network"
+CERT = "/apis/cert-manager.io/v1/namespaces/network/certificates/wildcard-tls"
+APPS = "/apis/apps/v1/namespaces"
+
+
+def cluster_objects(exp: Expected) -> dict[str, Any]:
+    """Path -> object, as ``kubectl get -o json`` prints them, for a healthy cluster of ``exp``."""
+    stack, c = exp.stack, exp.config.cluster
+    ips = {"envoy-external": f"{NET[stack]}.1.22", "envoy-internal": f"{NET[stack]}.1.21"}
+    parent = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "network"}
+    out: dict[str, Any] = {
+        "/version": {"major": "1", "minor": "35", "gitVersion": "v1.35.0", "platform": "linux/amd64"},
+        f"{APPS}/kube-system/daemonsets/cilium": {
+            "kind": "DaemonSet",
+            "metadata": meta("cilium", "kube-system"),
+            "status": {
+                "desiredNumberScheduled": 3,
+                "currentNumberScheduled": 3,
+                "numberReady": 3,
+                "numberAvailable": 3,
+                "updatedNumberScheduled": 3,
+                "numberMisscheduled": 0,
+            },
+        },
+        f"{APPS}/kube-system/deployments/cilium-operator": deployment("cilium-operator", "kube-system", 2),
+        f"{APPS}/network/deployments/external-dns-cloudflare": deployment("external-dns-cloudflare", "network", 1),
+        f"{APPS}/network/deployments/cloudflared": deployment("cloudflared", "network", 2),
+        "/api/v1/namespaces/kube-system/configmaps/cilium-config": json.loads(
+            (FIXTURES / f"cilium-config.{stack}.json").read_text()
+        ),
+        f"/apis/cilium.io/v2/ciliumloadbalancerippools/{stack}-pool": {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumLoadBalancerIPPool",
+            "metadata": meta(f"{stack}-pool"),
+            "spec": {
+                "allowFirstLastIPs": "Yes",
+                "blocks": [
+                    {"cidr": f"{NET[stack]}.0.15/32"},
+                    {"start": f"{NET[stack]}.1.2", "stop": f"{NET[stack]}.1.127"},
+                ],
+            },
+            "status": {
+                "conditions": [
+                    cond("cilium.io/IPsTotal", "Unknown", "noreason", "127"),
+                    cond("cilium.io/IPsAvailable", "Unknown", "noreason", "125"),
+                    cond("cilium.io/IPsUsed", "Unknown", "noreason", "2"),
+                    cond("cilium.io/PoolConflict", "False", "resolved"),
+                ]
+            },
+        },
+        "/api/v1/namespaces/kube-system/services/kube-dns": {
+            "kind": "Service",
+            "metadata": meta("kube-dns", "kube-system"),
+            "spec": {"type": "ClusterIP", "clusterIP": "10.200.0.10", "clusterIPs": ["10.200.0.10"]},
+        },
+        "/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices": {
+            "kind": "EndpointSliceList",
+            "items": [
+                {
+                    "addressType": "IPv4",
+                    "metadata": meta("kube-dns-x7k2p", "kube-system"),
+                    "endpoints": [
+                        {
+                            "addresses": [f"10.20{1 if stack == 'main' else 2}.{i}.5"],
+                            "conditions": {"ready": True, "serving": True, "terminating": False},
+                            "nodeName": NODES[i],
+                        }
+                        for i in range(2)
+                    ],
+                }
+            ],
+        },
+        CERT: {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": meta("wildcard-tls", "network"),
+            "spec": {
+                "secretName": "wildcard-tls",
+                "dnsNames": [c.domain, f"*.{c.domain}"],
+                "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "letsencrypt-prod"},
+            },
+            "status": {
+                "conditions": [cond("Ready", reason="Ready", message="Certificate is up to date and has not expired")],
+                "notBefore": at(-timedelta(days=30)),
+                "notAfter": at(timedelta(days=60)),
+                "renewalTime": at(timedelta(days=30)),
+                "revision": 3,
+            },
+        },
+    }
+    for gw, ip in ips.items():
+        out[f"/api/v1/namespaces/network/services/{gw}"] = {
+            "kind": "Service",
+            "metadata": {**meta(gw, "network"), "annotations": {"lbipam.cilium.io/ips": ip}},
+            "spec": {"type": "LoadBalancer", "clusterIP": "10.200.14.2"},
+            "status": {
+                "loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]},
+                "conditions": [cond("cilium.io/IPAMRequestSatisfied", reason="satisfied")],
+            },
+        }
+        out[f"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/cilium-l2announce-network-{gw}"] = {
+            "kind": "Lease",
+            "metadata": meta(f"cilium-l2announce-network-{gw}", "kube-system"),
+            "spec": {
+                "holderIdentity": NODES[0],
+                "leaseDurationSeconds": 15,
+                "acquireTime": at(-timedelta(days=2)),
+                "renewTime": at(-timedelta(seconds=3)),
+            },
+        }
+        listeners = [
+            {
+                "name": n,
+                "attachedRoutes": 1,
+                "supportedKinds": [{"kind": "HTTPRoute"}],
+                "conditions": [cond("Accepted"), cond("ResolvedRefs"), cond("Programmed")],
+            }
+            for n in ("http", "https")
+        ]
+        out[f"{GW}/network/gateways/{gw}"] = {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": meta(gw, "network"),
+            "status": {
+                "addresses": [{"type": "IPAddress", "value": ip}],
+                "listeners": listeners,
+                "conditions": [cond("Accepted"), cond("Programmed")],
+            },
+        }
+    for kind in ("clienttrafficpolicies", "backendtrafficpolicies"):
+        ancestors = [
+            {
+                "ancestorRef": {**parent, "name": gw},
+                "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+                "conditions": [cond("Accepted", message="Policy has been accepted.")],
+            }
+            for gw in ips
+        ]
+        out[f"{EG}/{kind}/envoy"] = {"metadata": meta("envoy", "network"), "status": {"ancestors": ancestors}}
+    for app in exp.config.apps:
+        gateways = {"external": ["envoy-external"], "internal": ["envoy-internal"]}.get(
+            app.exposure.value, ["envoy-external", "envoy-internal"]
+        )
+        out[f"{GW}/{app.namespace}/httproutes/{app.name}"] = {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": meta(app.name, app.namespace),
+            "spec": {
+                "hostnames": list(app.hostnames),
+                "parentRefs": [{"name": g, "namespace": "network", "sectionName": "https"} for g in gateways],
+            },
+            "status": {
+                "parents": [
+                    {
+                        "parentRef": {**parent, "name": g, "sectionName": "https"},
+                        "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+                        "conditions": [cond("Accepted"), cond("ResolvedRefs")],
+                    }
+                    for g in gateways
+                ]
+            },
+        }
+    return out
+
+
+@dataclass
+class CloudflareState:
+    token: str = TOKEN
+    zones: list[dict[str, Any]] = field(default_factory=list)
+    tunnels: list[dict[str, Any]] = field(default_factory=list)
+    connections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: path -> (status, error message[, code]): an error answer for that path
+    errors: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+def record(kind: str, name: str, content: str, proxied: bool = False) -> dict[str, Any]:
+    return {
+        "id": f"rec-{kind}-{name}",
+        "type": kind,
+        "name": name,
+        "content": content,
+        "proxied": proxied,
+        "proxiable": kind != "TXT",
+        "ttl": 1,
+        "created_on": at(-timedelta(days=9)),
+        "modified_on": at(-timedelta(days=9)),
+    }
+
+
+def cloudflare_state(exp: Expected) -> CloudflareState:
+    stack, c = exp.stack, exp.config.cluster
+    tid = TUNNEL_ID[stack]
+    account = c.cloudflare.account_id
+    conns = [
+        {
+            "colo_name": colo,
+            "id": f"{tid[:8]}-{i}-{colo}",
+            "is_pending_reconnect": False,
+            "opened_at": at(-timedelta(hours=5)),
+            "origin_ip": "198.51.100.7",
+            "uuid": f"{tid[:8]}-{i}-{colo}",
+        }
+        for i in range(2)
+        for colo in ("fra08", "ams01", "fra15", "ams04")
+    ]
+    records = [record("CNAME", f"external.{c.domain}", f"{tid}.cfargotunnel.com", proxied=True)]
+    owner = c.external_dns.owner_id
+    for app in exp.config.apps:
+        if app.exposure.value == "internal":
+            continue
+        for host in app.hostnames:
+            first, rest = host.split(".", 1)
+            records.append(record("CNAME", host, f"external.{c.domain}", proxied=True))
+            resource = f"httproute/{app.namespace}/{app.name}"
+            labels = f"heritage=external-dns,external-dns/owner={owner},external-dns/resource={resource}"
+            records.append(record("TXT", f"k8s.cname-{first}.{rest}", f'"{labels}"'))
+    return CloudflareState(
+        zones=[{"id": ZONE_ID[stack], "name": c.cloudflare.zone, "status": "active", "account": {"id": account}}],
+        tunnels=[
+            {
+                "id": tid,
+                "name": f"homelab-{stack}",
+                "status": "healthy",
+                "tun_type": "cfd_tunnel",
+                "account_tag": account,
+                "remote_config": True,
+                "created_at": at(-timedelta(days=90)),
+                "deleted_at": None,
+            }
+        ],
+        connections={
+            tid: [
+                {
+                    "id": f"connector-{i}",
+                    "arch": "linux_amd64",
+                    "version": "2026.8.2",
+                    "run_at": at(-timedelta(hours=5)),
+                    "conns": [x for x in conns if x["id"].split("-")[1] == str(i)],
+                }
+                for i in range(2)
+            ]
+        },
+        records={ZONE_ID[stack]: records},
+    )
+
+
+def dns_answers(exp: Expected) -> dict[str, list[str]]:
+    c = exp.config.cluster
+    names = [f"external.{c.domain}"] + [
+        h for a in exp.config.apps if a.exposure.value != "internal" for h in a.hostnames
+    ]
+    return {name: list(EDGE) for name in names}
+
+
+# ---------------------------------------------------------------------------------------------
+# the fake servers: one HTTP server (Kubernetes + Cloudflare), one DNS responder
+
+
+class FakeApi(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # the three parts of a run connect at once
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.kube: dict[str, Any] = {}
+        self.cloudflare = CloudflareState()
+        self.requests: list[tuple[str, str]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeApi  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _refuse(self) -> None:  # doctor never writes: any other method is recorded and refused
+        self.server.requests.append((self.command, self.path))
+        self._send(405, {"kind": "Status", "code": 405, "message": "read-only fake"})
+
+    def do_POST(self) -> None:
+        self._refuse()
+
+    def do_PUT(self) -> None:
+        self._refuse()
+
+    def do_PATCH(self) -> None:
+        self._refuse()
+
+    def do_DELETE(self) -> None:
+        self._refuse()
+
+    def do_GET(self) -> None:
+        self.server.requests.append(("GET", self.path))
+        url = urlsplit(self.path)
+        if url.path.startswith("/client/v4/"):
+            self._cloudflare(url.path.removeprefix("/client/v4"), parse_qs(url.query))
+            return
+        obj = self.server.kube.get(url.path.rstrip("/"))  # the client asks for /version/
+        if obj is None:
+            self._send(
+                404,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "reason": "NotFound",
+                    "message": f"{url.path} not found",
+                    "code": 404,
+                },
+            )
+        elif isinstance(obj, tuple):
+            self._send(obj[0], {"kind": "Status", "status": "Failure", "message": obj[1], "code": obj[0]})
+        else:
+            self._send(200, obj)
+
+    def _cloudflare(self, path: str, query: dict[str, list[str]]) -> None:
+        cf = self.server.cloudflare
+
+        def error(status: int, message: str, code: int = 10000) -> None:
+            errors = [{"code": code, "message": message}]
+            if code == 6003:
+                errors[0]["error_chain"] = [{"code": 6111, "message": "Invalid format for Authorization header"}]
+            self._send(status, {"success": False, "errors": errors, "messages": [], "result": None})
+
+        if self.headers.get("Authorization") != f"Bearer {cf.token}":
+            return error(401, "Invalid API Token", 1000)
+        if path in cf.errors:
+            return error(*cf.errors[path])
+        q = {k: v[0] for k, v in query.items()}
+        parts = path.strip("/").split("/")
+        result: list[dict[str, Any]] | None = None
+        if parts == ["zones"]:
+            result = [z for z in cf.zones if z["name"] == q.get("name") and z["account"]["id"] == q.get("account.id")]
+        elif len(parts) == 3 and parts[0] == "accounts" and parts[2] == "cfd_tunnel":
+            result = [t for t in cf.tunnels if t["name"] == q.get("name") and t["account_tag"] == parts[1]]
+        elif len(parts) == 5 and parts[2] == "cfd_tunnel" and parts[4] == "connections":
+            result = cf.connections.get(parts[3])
+        elif len(parts) == 3 and parts[0] == "zones" and parts[2] == "dns_records":
+            result = [r for r in cf.records.get(parts[1], []) if r["name"].lower() == q.get("name.exact", "").lower()]
+        if result is None:
+            return error(404, f"no route for {path}")
+        page = int(q.get("page", "1"))
+        items = result if page == 1 else []
+        self._send(
+            200,
+            {
+                "success": True,
+                "errors": [],
+                "messages": [],
+                "result": items,
+                "result_info": {"page": page, "per_page": 100, "count": len(items), "total_count": len(result)},
+            },
+        )
+
+
+class DnsStub:
+    """A UDP DNS responder on 127.0.0.1: ``answers[name]`` are its A/AAAA records; others NXDOMAIN."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.answers: dict[str, list[str]] = {}
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            query = dns.message.from_wire(data)
+            response = dns.message.make_response(query)
+            question = query.question[0]
+            name = question.name.to_text().rstrip(".").lower()
+            if name not in self.answers:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            else:
+                want = "AAAA" if question.rdtype == dns.rdatatype.AAAA else "A"
+                found = [a for a in self.answers[name] if (":" in a) == (want == "AAAA")]
+                if found:
+                    response.answer.append(dns.rrset.from_text(question.name, 300, "IN", want, *found))
+            self.sock.sendto(response.to_wire(), peer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclass
+class Homelab:
+    api: FakeApi
+    dns: DnsStub
+    kubeconfig: Path
+
+    def load(self, exp: Expected) -> None:
+        """A healthy homelab for ``exp``: every answer reset, every timestamp relative to now."""
+        global NOW
+        NOW = datetime.now(UTC).replace(microsecond=0)
+        self.api.kube = cluster_objects(exp)
+        self.api.cloudflare = cloudflare_state(exp)
+        self.api.requests.clear()
+        self.dns.answers = dns_answers(exp)
+
+    def options(self, **changes: Any) -> Options:
+        opts = Options(
+            root=ROOT,
+            kubeconfig=str(self.kubeconfig),
+            env={credentials.TOKEN_ENV: TOKEN},
+            nameservers=[("127.0.0.1", self.dns.port)],
+            cloudflare_api=f"{self.api.url}/client/v4",
+            which=lambda _: None,
+            now=lambda: NOW,
+        )
+        return replace(opts, **changes)
+
+    def run(self, exp: Expected, **changes: Any) -> list[Check]:
+        return run(exp, self.options(**changes))
+
+
+def write_kubeconfig(path: Path, servers: dict[str, str]) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": n, "cluster": {"server": s}} for n, s in servers.items()],
+                "users": [{"name": "admin", "user": {"token": "kube-token"}}],
+                "contexts": [{"name": n, "context": {"cluster": n, "user": "admin"}} for n in servers],
+                "current-context": next(iter(servers)),
+            }
+        )
+    )
+    return path
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loopback_only() -> Iterator[list[str]]:
+    """Every socket of this module may connect or send to the loopback only: a test that would
+    reach out (a real resolver, a real API) fails instead of leaving the machine."""
+    outside: list[str] = []
+    real = {name: getattr(socket.socket, name) for name in ("connect", "connect_ex", "sendto")}
+
+    def guard(name: str) -> Callable[..., Any]:
+        def call(self: socket.socket, *args: Any) -> Any:
+            address = args[-1]
+            host = address[0] if isinstance(address, tuple) else str(address)
+            if self.family in (socket.AF_INET, socket.AF_INET6) and host not in LOOPBACK:
+                outside.append(f"{name} {address}")
+                raise ConnectionRefusedError(f"test_doctor: {address} is outside the loopback")
+            return real[name](self, *args)
+
+        return call
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in real:
+            patch.setattr(socket.socket, name, guard(name))
+        yield outside
+    assert outside == [], f"tried to leave the loopback: {outside}"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeApi, DnsStub, Path]]:
+    api, stub = FakeApi(), DnsStub()
+    thread = threading.Thread(target=api.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    path = write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", {"main": api.url, "staging": api.url})
+    yield api, stub, path
+    api.shutdown()
+    api.server_close()
+    stub.close()
+
+
+@pytest.fixture
+def homelab(servers: tuple[FakeApi, DnsStub, Path], monkeypatch: pytest.MonkeyPatch) -> Homelab:
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)  # the clients must talk to 127.0.0.1 directly
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for key in ("CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    return Homelab(*servers)
+
+
+def statuses(checks: list[Check]) -> dict[str, Status]:
+    return {c.name: c.status for c in checks}
+
+
+def not_passed(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.status is not Status.PASS]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# healthy homelabs: every check PASSes, nothing is written
+
+
+HEALTHY_NAMES = {
+    "main": [
+        "cluster main",
+        "Cloudflare API",
+        "zone example.com",
+        "agents",
+        "operator",
+        "cilium-config",
+        "pool main-pool",
+        "envoy-external IP",
+        "envoy-internal IP",
+        "envoy-external L2 lease",
+        "envoy-internal L2 lease",
+        "kube-dns Service",
+        "kube-dns endpoints",
+        "Gateway envoy-external",
+        "Gateway envoy-internal",
+        "HTTPRoute observability/grafana",
+        "HTTPRoute home-automation/home-assistant",
+        "ClientTrafficPolicy envoy",
+        "BackendTrafficPolicy envoy",
+        "Certificate wildcard-tls",
+        "external-dns-cloudflare",
+        "cloudflared",
+        "tunnel homelab-main",
+        "record external.example.com",
+        "resolve external.example.com",
+    ],
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_healthy_homelab_passes_every_check(homelab: Homelab, variant: str) -> None:
+    exp = expected(variant)
+    homelab.load(exp)
+    checks = homelab.run(exp)
+    assert not_passed(checks) == []
+    names = [c.name for c in checks]
+    assert len(names) == len(set(names))
+    public = [h for a in exp.config.apps if a.exposure.value != "internal" for h in a.hostnames]
+    for host in public:  # each public name: its record, its owner, its public answer
+        assert {f"record {host}", f"owner {host}", f"resolve {host}"} <= set(names)
+    assert len(checks) == 23 + len(exp.config.apps) + 3 * len(public)  # 23 checks + one per route and name
+    assert {m for m, _ in homelab.api.requests} == {"GET"}  # read only
+
+
+def test_the_checks_are_the_seed_s_troubleshooting_section_in_its_order(homelab: Homelab) -> None:
+    exp = expected("main")
+    homelab.load(exp)
+    from tools.doctor.report import GROUPS, ordered
+
+    checks = ordered(homelab.run(exp))
+    assert sorted(c.name for c in checks) == sorted(HEALTHY_NAMES["main"])
+    groups = [c.group for c in checks]
+    assert groups == sorted(groups, key=GROUPS.index)
+    assert list(dict.fromkeys(groups)) == list(GROUPS)
+
+
+def test_what_doctor_expects_comes_from_the_stack_config() -> None:
+    """The names and values the program builds, pinned to the seed's, for both stacks."""
+    from tools.doctor.expected import CLOUDFLARED, CLOUDFLARED_TOKEN_SECRET, TUNNEL_CNAME_SUFFIX, lease_name, txt_names
+
+    main, staging = expected("main+public"), expected("staging")
+    assert [(g.name, g.address) for g in main.gateways] == [
+        ("envoy-external", "10.11.1.22"),
+        ("envoy-internal", "10.11.1.21"),
+    ]
+    assert [(g.name, g.address) for g in staging.gateways] == [
+        ("envoy-external", "10.12.1.22"),
+        ("envoy-internal", "10.12.1.21"),
+    ]
+    assert (main.pool, staging.pool, main.coredns_ip) == ("main-pool", "staging-pool", "10.200.0.10")
+    assert (main.owner_id, staging.owner_id, main.tunnel_name, main.tunnel_hostname) == (
+        "homelab",
+        "homelab-staging",
+        "homelab-main",
+        "external.example.com",
+    )
+    assert main.public_hostnames == ["blog.example.com", "status.example.com"]
+    assert [main.parents(a) for a in main.apps] == [
+        ("envoy-internal",),
+        ("envoy-internal",),
+        ("envoy-external",),
+        ("envoy-external", "envoy-internal"),
+    ]
+    assert lease_name("envoy-external") == "cilium-l2announce-network-envoy-external"
+    assert txt_names("blog.example.com") == ("k8s.cname-blog.example.com", "k8s.blog.example.com")
+    # the two strings doctor keeps so as not to import pulumi_cloudflare (seconds, and a heap every
+    # later garbage collection walks): read from the component's source instead of importing it
+    tree = ast.parse((ROOT / "components" / "cloudflare_tunnel.py").read_text())
+    consts = {ast.unparse(n.targets[0]): ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)}
+    cname = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "cname_target")
+    assert (consts["APP"], consts["TOKEN_SECRET"]) == (CLOUDFLARED, CLOUDFLARED_TOKEN_SECRET)
+    assert ast.unparse(cname.body[-1]) == f"return f'{{tunnel_id}}{TUNNEL_CNAME_SUFFIX}'"
+    # cilium-config as the pinned chart renders it for each stack's values
+    for exp in (main, staging):
+        rendered = json.loads((FIXTURES / f"cilium-config.{exp.stack}.json").read_text())["data"]
+        assert {k: rendered.get(k) for k in exp.cilium_config} == exp.cilium_config
+    assert main.cilium_config["datapath-mode"] == "netkit" and staging.cilium_config["cluster-id"] == "2"
+
+
+# ---------------------------------------------------------------------------------------------
+# each failure mode FAILs exactly its check, with its fix
+
+
+def _path(suffix: str) -> Callable[[Homelab], dict[str, Any]]:
+    return lambda h: next(v for k, v in h.api.kube.items() if k.endswith(suffix))
+
+
+def _set_conditions(obj: dict[str, Any], *conds: dict[str, Any]) -> None:
+    obj["status"]["conditions"] = list(conds)
+
+
+def _gateway_not_programmed(h: Homelab) -> None:
+    gw = _path("/gateways/envoy-external")(h)
+    msg = "No addresses have been assigned to the Gateway"
+    _set_conditions(gw, cond("Accepted"), cond("Programmed", "False", "AddressNotAssigned", msg))
+    gw["status"]["addresses"] = []
+
+
+def _listener_without_certificate(h: Homelab) -> None:
+    gw = _path("/gateways/envoy-internal")(h)
+    gw["status"]["listeners"][1]["conditions"] = [
+        cond("Programmed", "False", "Invalid"),
+        cond("ResolvedRefs", "False", "InvalidCertificateRef", "Secret network/wildcard-tls does not exist."),
+    ]
+
+
+def _pool_conflict(h: Homelab) -> None:
+    pool = _path("/ciliumloadbalancerippools/main-pool")(h)
+    pool["status"]["conditions"][-1] = cond(
+        "cilium.io/PoolConflict", "True", "cidr_overlap", 'Pool overlaps with CIDR of "lan-pool"'
+    )
+
+
+def _ip_not_assigned(h: Homelab) -> None:
+    svc = _path("/services/envoy-internal")(h)
+    svc["status"] = {
+        "loadBalancer": {},
+        "conditions": [cond("cilium.io/IPAMRequestSatisfied", "False", "already_allocated", "The IP is in use")],
+    }
+
+
+def _wrong_ip(h: Homelab) -> None:
+    _path("/services/envoy-external")(h)["status"]["loadBalancer"]["ingress"] = [{"ip": "10.11.1.40"}]
+
+
+def _no_lease(h: Homelab) -> None:
+    del h.api.kube[next(k for k in h.api.kube if k.endswith("cilium-l2announce-network-envoy-external"))]
+
+
+def _stale_lease(h: Homelab) -> None:
+    _path("cilium-l2announce-network-envoy-internal")(h)["spec"]["renewTime"] = at(-timedelta(minutes=10))
+
+
+def _route_not_accepted(h: Homelab) -> None:
+    route = _path("/httproutes/grafana")(h)
+    route["status"]["parents"][0]["conditions"][0] = cond(
+        "Accepted",
+        "False",
+        "NotAllowedByListeners",
+        "No listeners included by this parent ref allowed this attachment.",
+    )
+
+
+def _backend_missing(h: Homelab) -> None:
+    route = _path("/httproutes/blog")(h)
+    route["status"]["parents"][0]["conditions"][1] = cond(
+        "ResolvedRefs",
+        "False",
+        "BackendNotFound",
+        "Failed to process route rule 0 backendRef 0: service blog/blog not found.",
+    )
+
+
+def _internal_app_on_external(h: Homelab) -> None:
+    route = _path("/httproutes/grafana")(h)
+    route["spec"]["parentRefs"].append({"name": "envoy-external", "namespace": "network", "sectionName": "https"})
+
+
+def _policy_not_accepted(h: Homelab) -> None:
+    policy = _path("/clienttrafficpolicies/envoy")(h)
+    policy["status"]["ancestors"][1]["conditions"] = [
+        cond("Accepted", "False", "Invalid", "TLS: minVersion 1.4 is not supported")
+    ]
+
+
+def _certificate_expiring(h: Homelab) -> None:
+    _path("/certificates/wildcard-tls")(h)["status"]["notAfter"] = at(timedelta(days=5))
+
+
+def _certificate_expired(h: Homelab) -> None:
+    cert = _path("/certificates/wildcard-tls")(h)
+    cert["status"]["notAfter"] = at(-timedelta(days=2))
+
+
+def _certificate_not_ready(h: Homelab) -> None:
+    _set_conditions(
+        _path("/certificates/wildcard-tls")(h),
+        cond("Ready", "False", "DoesNotExist", "Issuing certificate as Secret does not exist"),
+    )
+
+
+def _cilium_config_drift(h: Homelab) -> None:
+    _path("/configmaps/cilium-config")(h)["data"]["bpf-lb-mode"] = "snat"
+
+
+def _agents_not_ready(h: Homelab) -> None:
+    _path("/daemonsets/cilium")(h)["status"]["numberReady"] = 2
+
+
+def _no_dns_endpoints(h: Homelab) -> None:
+    for endpoint in _path("/endpointslices")(h)["items"][0]["endpoints"]:
+        endpoint["conditions"]["ready"] = False
+
+
+def _external_dns_down(h: Homelab) -> None:
+    _path("/deployments/external-dns-cloudflare")(h)["status"]["readyReplicas"] = 0
+
+
+def _tunnel_down(h: Homelab) -> None:
+    h.api.cloudflare.tunnels[0]["status"] = "down"
+    h.api.cloudflare.connections = {t: [] for t in h.api.cloudflare.connections}
+
+
+def _one_connector(h: Homelab) -> None:
+    tid = h.api.cloudflare.tunnels[0]["id"]
+    h.api.cloudflare.tunnels[0]["status"] = "degraded"
+    h.api.cloudflare.connections[tid] = h.api.cloudflare.connections[tid][:1]
+
+
+def _zone_records(h: Homelab) -> list[dict[str, Any]]:
+    return next(iter(h.api.cloudflare.records.values()))
+
+
+def _record_not_proxied(h: Homelab) -> None:
+    next(r for r in _zone_records(h) if r["name"] == "blog.example.com")["proxied"] = False
+
+
+def _tunnel_record_elsewhere(h: Homelab) -> None:
+    next(r for r in _zone_records(h) if r["name"] == "external.example.com")["content"] = "old-tunnel.cfargotunnel.com"
+
+
+def _wrong_owner(h: Homelab) -> None:
+    txt = next(r for r in _zone_records(h) if r["name"] == "k8s.cname-blog.example.com")
+    txt["content"] = (
+        '"heritage=external-dns,external-dns/owner=homelab-staging,external-dns/resource=httproute/blog/blog"'
+    )
+
+
+def _no_record(h: Homelab) -> None:
+    h.api.cloudflare.records[ZONE_ID["main"]] = [r for r in _zone_records(h) if "status" not in r["name"]]
+
+
+def _dns_not_cloudflare(h: Homelab) -> None:
+    h.dns.answers["blog.example.com"] = [NOT_EDGE]
+
+
+def _dns_forbidden(h: Homelab) -> None:
+    h.api.cloudflare.errors[f"/zones/{ZONE_ID['main']}/dns_records"] = (403, "Authentication error")
+
+
+def _route_forbidden(h: Homelab) -> None:
+    path = next(k for k in h.api.kube if k.endswith("/httproutes/home-assistant"))
+    h.api.kube[path] = (403, 'httproutes.gateway.networking.k8s.io "home-assistant" is forbidden')
+
+
+@dataclass(frozen=True)
+class Failure:
+    id: str
+    change: Callable[[Homelab], None]
+    check: str
+    fix: str
+    status: Status = Status.FAIL
+    evidence: str = ""
+    variant: str = "main+public"
+    #: more checks that the change takes down with it (one read answering for several checks)
+    also: tuple[str, ...] = ()
+
+
+FAILURES = [
+    Failure(
+        "gateway not programmed",
+        _gateway_not_programmed,
+        "Gateway envoy-external",
+        "describe gateway envoy-external",
+        evidence="AddressNotAssigned",
+    ),
+    Failure(
+        "listener without its certificate",
+        _listener_without_certificate,
+        "Gateway envoy-internal",
+        "Secret network/wildcard-tls",
+        evidence="InvalidCertificateRef",
+    ),
+    Failure("pool conflict", _pool_conflict, "pool main-pool", "another pool overlaps main-pool", evidence="lan-pool"),
+    Failure(
+        "IP not assigned",
+        _ip_not_assigned,
+        "envoy-internal IP",
+        "must be inside main-pool",
+        evidence="already_allocated",
+    ),
+    Failure("wrong IP", _wrong_ip, "envoy-external IP", "lbipam.cilium.io/ips: 10.11.1.22", evidence="10.11.1.40"),
+    Failure("no L2 lease", _no_lease, "envoy-external L2 lease", "ciliuml2announcementpolicy l2-policy"),
+    Failure("stale L2 lease", _stale_lease, "envoy-internal L2 lease", "-c cilium-agent", evidence="not renewed"),
+    Failure(
+        "route not accepted",
+        _route_not_accepted,
+        "HTTPRoute observability/grafana",
+        "describe httproute grafana",
+        evidence="NotAllowedByListeners",
+    ),
+    Failure(
+        "route backend missing", _backend_missing, "HTTPRoute blog/blog", "get service blog", evidence="BackendNotFound"
+    ),
+    Failure(
+        "internal app on the external gateway",
+        _internal_app_on_external,
+        "HTTPRoute observability/grafana",
+        "pulumi up --stack main",
+        evidence="attached to envoy-external too",
+    ),
+    Failure(
+        "policy not accepted",
+        _policy_not_accepted,
+        "ClientTrafficPolicy envoy",
+        "describe clienttrafficpolicy envoy",
+        evidence="envoy-internal: Accepted=False",
+    ),
+    Failure(
+        "certificate expiring",
+        _certificate_expiring,
+        "Certificate wildcard-tls",
+        "renewal is failing",
+        status=Status.WARN,
+        evidence="5 days left",
+    ),
+    Failure(
+        "certificate expired",
+        _certificate_expired,
+        "Certificate wildcard-tls",
+        "describe certificate wildcard-tls",
+        evidence="expired",
+    ),
+    Failure(
+        "certificate not ready",
+        _certificate_not_ready,
+        "Certificate wildcard-tls",
+        "challenges",
+        evidence="DoesNotExist",
+    ),
+    Failure(
+        "cilium-config drift",
+        _cilium_config_drift,
+        "cilium-config",
+        "pulumi up --stack main",
+        evidence="bpf-lb-mode='snat' (the stack asks 'dsr')",
+    ),
+    Failure("agents not ready", _agents_not_ready, "agents", "get pods -l k8s-app=cilium", evidence="2 of 3"),
+    Failure("no DNS endpoints", _no_dns_endpoints, "kube-dns endpoints", "-l k8s-app=kube-dns"),
+    Failure(
+        "external-dns down",
+        _external_dns_down,
+        "external-dns-cloudflare",
+        "logs -l app.kubernetes.io/name=external-dns-cloudflare",
+    ),
+    Failure("tunnel down", _tunnel_down, "tunnel homelab-main", "UDP 7844", evidence="down, 0 cloudflared"),
+    Failure(
+        "tunnel degraded",
+        _one_connector,
+        "tunnel homelab-main",
+        "app.kubernetes.io/name=cloudflared",
+        status=Status.WARN,
+        evidence="1 cloudflared connected",
+    ),
+    Failure(
+        "tunnel record elsewhere",
+        _tunnel_record_elsewhere,
+        "record external.example.com",
+        "pulumi up --stack main",
+        evidence="f70ff985-a4ef-4643-bbbc-4a0ed4fc8415.cfargotunnel.com",
+    ),
+    Failure(
+        "record not proxied", _record_not_proxied, "record blog.example.com", "turn the proxy on", evidence="DNS only"
+    ),
+    Failure(
+        "wrong owner TXT",
+        _wrong_owner,
+        "owner blog.example.com",
+        "another external-dns",
+        evidence="owner 'homelab-staging'",
+    ),
+    Failure(
+        "no record",
+        _no_record,
+        "record status.example.com",
+        "Accepted on envoy-external",
+        evidence="external-dns has not published it",
+        also=("owner status.example.com",),
+    ),
+    Failure(
+        "public DNS outside Cloudflare",
+        _dns_not_cloudflare,
+        "resolve blog.example.com",
+        "turn the proxy on",
+        evidence=NOT_EDGE,
+    ),
+    Failure(
+        "DNS records forbidden",
+        _dns_forbidden,
+        "record external.example.com",
+        "Zone / DNS / Read",
+        evidence="403",
+        also=(
+            "record blog.example.com",
+            "owner blog.example.com",
+            "record status.example.com",
+            "owner status.example.com",
+        ),
+    ),
+    Failure(
+        "route forbidden", _route_forbidden, "HTTPRoute home-automation/home-assistant", "auth can-i", evidence="403"
+    ),
+]
+
+
+#: variant -> the statuses of its healthy run (all PASS: the healthy test says so)
+HEALTHY: dict[str, dict[str, Status]] = {}
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=[f.id for f in FAILURES])
+def test_each_failure_fails_exactly_its_check(homelab: Homelab, failure: Failure) -> None:
+    exp = expected(failure.variant)
+    homelab.load(exp)
+    if failure.variant not in HEALTHY:
+        HEALTHY[failure.variant] = statuses(homelab.run(exp))
+    healthy = HEALTHY[failure.variant]
+    failure.change(homelab)
+    checks = homelab.run(exp)
+    assert list(statuses(checks)) == list(healthy)  # the same checks, in the same order
+    bad = {c.name: c for c in not_passed(checks)}
+    assert sorted(bad) == sorted([failure.check, *failure.also])
+    check = bad[failure.check]
+    assert check.status is failure.status, check
+    assert failure.evidence in check.evidence, check
+    assert failure.fix in check.fix, check
+    assert {m for m, _ in homelab.api.requests} == {"GET"}
+
+
+def test_the_failures_cover_the_issue_s_list() -> None:
+    ids = {f.id for f in FAILURES}
+    assert {
+        "gateway not programmed",
+        "pool conflict",
+        "IP not assigned",
+        "route not accepted",
+        "certificate expiring",
+        "tunnel down",
+        "record not proxied",
+        "wrong owner TXT",
+    } <= ids
+
+
+# ---------------------------------------------------------------------------------------------
+# what cannot be reached: one clear line each, quickly, never a traceback
+
+
+def test_an_unreachable_cluster_is_one_fail_line(homelab: Homelab, tmp_path: Path) -> None:
+    exp = expected("main")
+    homelab.load(exp)
+    config = write_kubeconfig(tmp_path / "config", {"main": f"http://127.0.0.1:{closed_port()}"})
+    start = time.monotonic()
+    checks = homelab.run(exp, kubeconfig=str(config))
+    assert time.monotonic() - start < 10
+    cluster = [c for c in checks if c.group not in ("Access", "Public DNS", "external-dns", "Cloudflare Tunnel")]
+    assert cluster == []  # every cluster check skipped
+    line = next(c for c in checks if c.name == "cluster main")
+    assert line.status is Status.FAIL
+    assert "Connection refused" in line.evidence and "cluster checks skipped" in line.evidence
+    assert "kubectl --context main get --raw /version" in line.fix
+    assert [c.name for c in not_passed(checks)] == ["cluster main"]
+
+
+def test_a_cluster_that_never_answers_is_bounded(
+    homelab: Homelab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts and never answers: the read timeout ends it (3 + 5 s at most for real)."""
+    assert sum(kube.TIMEOUT) < 10
+    monkeypatch.setattr(kube, "TIMEOUT", (0.2, 0.2))
+    exp = expected("main")
+    homelab.load(exp)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        config = write_kubeconfig(tmp_path / "config", {"main": f"http://127.0.0.1:{silent.getsockname()[1]}"})
+        start = time.monotonic()
+        checks = homelab.run(exp, kubeconfig=str(config))
+        assert time.monotonic() - start < 3
+    line = next(c for c in checks if c.name == "cluster main")
+    assert line.status is Status.FAIL and "timed out" in line.evidence
+    assert [c.name for c in not_passed(checks)] == ["cluster main"]
+
+
+def test_a_missing_context_or_kubeconfig_is_one_fail_line(homelab: Homelab, tmp_path: Path) -> None:
+    exp = expected("staging")
+    homelab.load(exp)
+    only_main = write_kubeconfig(tmp_path / "config", {"main": homelab.api.url})
+    for path, says in ((only_main, "no context 'staging'"), (tmp_path / "absent", "no kubeconfig at")):
+        checks = homelab.run(exp, kubeconfig=str(path))
+        line = next(c for c in checks if c.name == "cluster staging")
+        assert line.status is Status.FAIL and says in line.evidence, line
+        assert "kubeContext is 'staging'" in line.fix
+        assert [c.name for c in not_passed(checks)] == ["cluster staging"]
+    assert "contexts there: main" in homelab.run(exp, kubeconfig=str(only_main))[0].evidence
+
+
+TUNNELS = "/accounts/0123456789abcdef0123456789abcdef/cfd_tunnel"
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("wrong token", "rejected by Cloudflare: HTTP 401 (1000: Invalid API Token)"),
+        ("malformed token", "rejected by Cloudflare: HTTP 400 (6003: Invalid request headers)"),
+        ("no access to the account", "refused on account 0123456789abcdef0123456789abcdef: HTTP 403"),
+    ],
+)
+def test_a_rejected_token_is_one_fail_line_and_never_shown(homelab: Homelab, how: str, says: str) -> None:
+    exp = expected("main+public")
+    homelab.load(exp)
+    if how == "wrong token":
+        homelab.api.cloudflare.token = "another-token-altogether-0123456789abcdef"
+    elif how == "malformed token":
+        homelab.api.cloudflare.errors[TUNNELS] = (400, "Invalid request headers", 6003)
+    else:
+        homelab.api.cloudflare.errors[TUNNELS] = (403, "Authentication error")
+    checks = homelab.run(exp)
+    cloudflare = [c for c in checks if c.group in ("Cloudflare Tunnel", "external-dns") and c.name != "cloudflared"]
+    assert [c.name for c in cloudflare] == ["external-dns-cloudflare"]  # the cluster's own checks stay
+    line = next(c for c in checks if c.name == "Cloudflare API")
+    assert line.status is Status.FAIL
+    assert says in line.evidence and "Cloudflare checks skipped" in line.evidence
+    assert "wrong, expired or revoked" in line.fix
+    assert [c.name for c in not_passed(checks)] == ["Cloudflare API"]
+    assert TOKEN not in json.dumps([c.__dict__ for c in checks], default=str)
+
+
+def test_an_error_that_echoes_the_token_is_masked(homelab: Homelab) -> None:
+    exp = expected("main+public")
+    homelab.load(exp)
+    homelab.api.cloudflare.errors[f"/zones/{ZONE_ID['main']}/dns_records"] = (500, f"bad header Bearer {TOKEN}")
+    checks = homelab.run(exp)
+    text = json.dumps([c.__dict__ for c in checks], default=str)
+    assert TOKEN not in text and "Bearer [secret]" in text
+
+
+def test_an_unreachable_cloudflare_api_is_one_fail_line(homelab: Homelab) -> None:
+    exp = expected("main+public")
+    homelab.load(exp)
+    checks = homelab.run(exp, cloudflare_api=f"http://127.0.0.1:{closed_port()}/client/v4")
+    assert [c.name for c in not_passed(checks)] == ["Cloudflare API"]
+    assert "no answer from" in not_passed(checks)[0].evidence
+
+
+def test_without_a_token_cloudflare_is_skipped_with_a_warning(homelab: Homelab) -> None:
+    exp = expected("main")
+    homelab.load(exp)
+    checks = homelab.run(exp, env={})
+    line = next(c for c in checks if c.name == "Cloudflare API")
+    assert line.status is Status.WARN
+    assert "no $CLOUDFLARE_API_TOKEN, and no pulumi CLI on PATH" in line.evidence
+    assert "export CLOUDFLARE_API_TOKEN=" in line.fix and "pulumi config get --stack main" in line.fix
+    assert [c.name for c in not_passed(checks)] == ["Cloudflare API"]
+    assert not any(c.group == "Cloudflare Tunnel" and c.name != "cloudflared" for c in checks)
+
+
+def test_the_token_comes_from_the_environment_or_the_pulumi_cli(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def pulumi(answer: str, code: int = 0, err: str = "") -> Callable[..., subprocess.CompletedProcess[str]]:
+        def run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+            calls.append(args)
+            assert kwargs["cwd"] == tmp_path and kwargs["timeout"] <= 30
+            return subprocess.CompletedProcess(args, code, answer, err)
+
+        return run
+
+    def which(_: str) -> str:
+        return "/usr/bin/pulumi"
+
+    env = credentials.find_token("main", tmp_path, {"CLOUDFLARE_API_TOKEN": f" {TOKEN}\n"}, which, pulumi("x"))
+    assert (env.value, env.source, calls) == (TOKEN, "$CLOUDFLARE_API_TOKEN", [])
+    got = credentials.find_token("main", tmp_path, {}, which, pulumi(f"{TOKEN}\n"))
+    assert (got.value, got.source) == (TOKEN, "pulumi config of stack main")
+    assert calls == [["/usr/bin/pulumi", "config", "get", "--stack", "main", "homelab:cloudflareApiToken"]]
+    locked = credentials.find_token("main", tmp_path, {}, which, pulumi("", 255, "error: passphrase must be set"))
+    assert locked.value is None and "passphrase must be set" in locked.source
+    assert credentials.find_token("main", tmp_path, {}, lambda _: None).value is None
+
+
+def test_an_unexpected_answer_is_one_fail_line_not_a_traceback(
+    homelab: Homelab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.doctor import runner
+
+    exp = expected("main")
+    homelab.load(exp)
+    _path("/gateways/envoy-internal")(homelab)["status"]["addresses"] = ["10.11.1.21"]  # not objects
+    checks = homelab.run(exp)
+    assert [c.name for c in not_passed(checks)] == ["Gateway envoy-internal"]
+    assert "doctor cannot read the object" in not_passed(checks)[0].evidence
+
+    def broken(*_: Any) -> list[Check]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "public_part", broken)
+    checks = homelab.run(exp)
+    line = next(c for c in checks if c.name == "public DNS")
+    assert line.status is Status.FAIL and "RuntimeError: boom" in line.evidence and "--debug" in line.fix
+    with pytest.raises(RuntimeError):
+        homelab.run(exp, debug=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# the command: table, JSON, exit codes, bad input
+
+
+@pytest.fixture
+def cli_env(homelab: Homelab, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str, str]]:
+    monkeypatch.setenv("KUBECONFIG", str(homelab.kubeconfig))
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("HOMELAB_CLOUDFLARE_API", f"{homelab.api.url}/client/v4")
+
+    def doctor(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli.main([*args, "--nameserver", f"127.0.0.1:{homelab.dns.port}"])
+        out = capsys.readouterr()
+        assert "Traceback" not in out.out + out.err and TOKEN not in out.out + out.err
+        return code, out.out, out.err
+
+    return doctor
+
+
+def test_the_command_prints_the_table_and_exits_0_when_nothing_fails(
+    homelab: Homelab, cli_env: Callable[..., tuple[int, str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    homelab.load(expected("main"))
+    code, out, _ = cli_env("--stack", "main", capsys=capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "homelab doctor: stack main (context main, domain example.com, zone example.com)"
+    for group in (
+        "Access",
+        "Cilium",
+        "LB-IPAM and L2",
+        "Cluster DNS",
+        "Gateways and routes",
+        "Traffic policies",
+        "Certificates",
+        "external-dns",
+        "Cloudflare Tunnel",
+        "Public DNS",
+    ):
+        assert group in lines
+    assert any(ln.split()[:3] == ["PASS", "Gateway", "envoy-external"] for ln in lines)
+    assert lines[-1] == "25 checks: 25 PASS, 0 WARN, 0 FAIL"
+
+    _gateway_not_programmed(homelab)
+    code, out, _ = cli_env("--stack", "main", capsys=capsys)
+    assert code == 1
+    fail = out.splitlines().index(next(ln for ln in out.splitlines() if ln.strip().startswith("FAIL")))
+    assert "Gateway envoy-external" in out.splitlines()[fail]
+    assert out.splitlines()[fail + 1].strip().startswith("fix: kubectl --context main -n network describe gateway")
+
+
+def test_json_output_for_scripts(
+    homelab: Homelab, cli_env: Callable[..., tuple[int, str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    homelab.load(expected("staging"))
+    _certificate_expiring(homelab)
+    code, out, _ = cli_env("--stack", "staging", "--json", capsys=capsys)
+    rows = json.loads(out)
+    assert code == 0  # a WARN does not fail
+    assert all(list(row) == ["group", "check", "status", "evidence", "fix"] for row in rows)
+    warn = [row for row in rows if row["status"] != "PASS"]
+    assert [(r["group"], r["check"], r["status"]) for r in warn] == [
+        ("Certificates", "Certificate wildcard-tls", "WARN")
+    ]
+    assert warn[0]["fix"].startswith("renewal is failing")
+    assert {r["fix"] for r in rows if r["status"] == "PASS"} == {None}
+    assert rows[0] == {
+        "group": "Access",
+        "check": "cluster staging",
+        "status": "PASS",
+        "evidence": f"{homelab.api.url}, Kubernetes v1.35.0",
+        "fix": None,
+    }
+
+
+def test_bad_input_exits_2_with_the_program_s_message(
+    homelab: Homelab,
+    cli_env: Callable[..., tuple[int, str, str]],
+    capsys: pytest.CaptureFixture[str],
+    project: Project,
+) -> None:
+    homelab.api.requests.clear()
+    project.change("staging", lambda cfg: cfg["homelab:cluster"]["gateways"].update(internal="10.12.300.1"))
+    cases = [
+        (["--stack", "prod"], "no stack file Pulumi.prod.yaml"),
+        (["--stack", "../main"], "is not a stack name"),
+        (["--stack", "staging", "--root", str(project.root)], "homelab:cluster.gateways.internal"),
+        (["--stack", "main", "--root", str(project.root / "nowhere")], "no Pulumi.yaml"),
+    ]
+    for args, says in cases:
+        code, out, err = cli_env(*args, capsys=capsys)
+        assert (code, out) == (2, ""), err
+        assert err.startswith("error: ") and says in err, err
+    capsys.readouterr()
+    assert cli.main(["--stack", "main", "--nameserver", "dns.google"]) == 2
+    assert "--nameserver" in capsys.readouterr().err
+    assert homelab.api.requests == []  # bad input reaches nothing
+
+
+def test_a_changed_stack_file_is_what_doctor_checks(
+    homelab: Homelab,
+    cli_env: Callable[..., tuple[int, str, str]],
+    capsys: pytest.CaptureFixture[str],
+    project: Project,
+) -> None:
+    """doctor reads the stack file it is pointed at: here main with a public app added."""
+    project.change("main", lambda cfg: cfg["homelab:apps"].extend(PUBLIC_APPS["main"]))
+    homelab.load(expected("main+public"))
+    code, out, _ = cli_env("--stack", "main", "--root", str(project.root), capsys=capsys)
+    assert code == 0, out
+    assert "PASS  owner blog.example.com" in out and out.splitlines()[-1] == "33 checks: 33 PASS, 0 WARN, 0 FAIL"
+
+
+# ---------------------------------------------------------------------------------------------
+# --probe: one HTTPS GET through each public name
+
+
+@pytest.fixture(scope="module")
+def tls_server() -> Iterator[int]:
+    class Hello(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def version_string(self) -> str:
+            return "cloudflare"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(FIXTURES / "probe-server.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_probe_reports_status_and_issuer(tls_server: int) -> None:
+    trusted = ssl.create_default_context(cafile=str(FIXTURES / "probe-ca.pem"))
+    exp = expected("main+public")
+
+    def at_local(host: str, context: ssl.SSLContext = trusted) -> checks_dns.Probe:
+        return checks_dns.probe(host, port=tls_server, connect_to="127.0.0.1", context=context, timeout=2)
+
+    ok = at_local("app.doctor.test")
+    assert ok == checks_dns.Probe(200, "Doctor Test CA (Doctor Test Root)", "cloudflare")
+    assert checks_dns.check_probe(exp, "app.doctor.test", ok).status is Status.PASS
+    untrusted = at_local("app.doctor.test", ssl.create_default_context())
+    assert "certificate not trusted" in untrusted.error
+    wrong_name = at_local("other.doctor.test")
+    assert "certificate not trusted" in wrong_name.error and "other.doctor.test" in wrong_name.error
+    refused = checks_dns.probe("app.doctor.test", port=closed_port(), connect_to="127.0.0.1", timeout=2)
+    assert "ConnectionRefusedError" in refused.error
+    assert checks_dns.check_probe(exp, "app.doctor.test", refused).status is Status.FAIL
+    assert checks_dns.check_probe(exp, "x", checks_dns.Probe(530, "Google Trust Services (WE1)")).fix.startswith(
+        "Cloudflare reached no origin"
+    )
+    assert "HTTPRoute" in checks_dns.check_probe(exp, "x", checks_dns.Probe(404, "CA")).fix
+
+
+def test_the_probe_option_probes_each_public_name(homelab: Homelab, tls_server: int) -> None:
+    exp = expected("main+public")
+    homelab.load(exp)
+    trusted = ssl.create_default_context(cafile=str(FIXTURES / "probe-ca.pem"))
+    seen: list[str] = []
+
+    def prober(host: str) -> checks_dns.Probe:  # every public name, answered by the local server
+        seen.append(host)
+        return checks_dns.probe("app.doctor.test", port=tls_server, connect_to="127.0.0.1", context=trusted)
+
+    checks = homelab.run(exp, probe=True, prober=prober)
+    assert seen == ["blog.example.com", "status.example.com"]
+    probes = [c for c in checks if c.name.startswith("probe ")]
+    assert [(c.name, c.status) for c in probes] == [
+        ("probe blog.example.com", Status.PASS),
+        ("probe status.example.com", Status.PASS),
+    ]
+    assert probes[0].evidence == "HTTP 200, certificate from Doctor Test CA (Doctor Test Root), server cloudflare"
+    assert [c.name for c in homelab.run(expected("main"), probe=True, prober=prober) if c.name.startswith("probe")] == [
+        "probe"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# small pure pieces
+
+
+def test_nothing_leaves_the_loopback(loopback_only: list[str]) -> None:
+    """The guard works: the real default resolver (1.1.1.1) is refused before a packet leaves
+    (checked installed first, so this test cannot send anything either)."""
+    for name in ("connect", "connect_ex", "sendto"):
+        assert getattr(socket.socket, name).__qualname__.startswith("loopback_only."), name
+    checks = checks_dns.public_dns_checks(expected("main"), [(checks_dns.DEFAULT_NAMESERVER, 53)])
+    assert checks[0].status is Status.FAIL
+    assert loopback_only and all("'1.1.1.1', 53" in attempt for attempt in loopback_only), loopback_only
+    loopback_only.clear()
+
+
+def test_cloudflare_ranges_and_nameservers() -> None:
+    assert all(checks_dns.is_cloudflare(a) for a in EDGE)
+    assert not any(checks_dns.is_cloudflare(a) for a in (NOT_EDGE, "10.11.1.22", "2001:db8::1", "1.1.1.1"))
+    assert checks_dns.parse_nameserver("1.1.1.1") == ("1.1.1.1", 53)
+    assert checks_dns.parse_nameserver("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert checks_dns.parse_nameserver("[2606:4700:4700::1111]:53") == ("2606:4700:4700::1111", 53)
+    assert checks_dns.parse_nameserver("2606:4700:4700::1111") == ("2606:4700:4700::1111", 53)
+    for bad in ("dns.google", "1.1.1.1:0", "1.1.1.1:x"):
+        with pytest.raises(ValueError):
+            checks_dns.parse_nameserver(bad)
+
+
+def test_public_dns_failures_name_their_cause(homelab: Homelab, monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = expected("main+public")
+    homelab.load(exp)
+    del homelab.dns.answers["status.example.com"]
+    checks = {c.name: c for c in homelab.run(exp)}
+    assert "NXDOMAIN" in checks["resolve status.example.com"].evidence
+    assert "external-dns has not published it" in checks["resolve status.example.com"].fix
+    monkeypatch.setattr(checks_dns, "DNS_LIFETIME", 0.15)
+    start = time.monotonic()
+    silent = checks_dns.public_dns_checks(exp, [("127.0.0.1", closed_port())])
+    assert time.monotonic() - start < 1.5  # the first timeout is not waited for again
+    assert [c.status for c in silent] == [Status.FAIL] * 3
+    assert "timeout" in silent[2].evidence and "--nameserver" in silent[0].fix
+
+
+def test_pure_checks_without_a_server() -> None:
+    """The judgements are plain functions of the API's objects (no server needed)."""
+    from tools.doctor import checks_cloudflare, checks_cluster, checks_gateway
+
+    exp = expected("main+public")
+    objects, cf = cluster_objects(exp), cloudflare_state(exp)
+    # only external-dns's legacy TXT name (before app 0.18): owned, but worth a look
+    legacy = {
+        "k8s.blog.example.com": [
+            record("TXT", "k8s.blog.example.com", '"heritage=external-dns,external-dns/owner=homelab"')
+        ]
+    }
+    old = checks_cloudflare.check_owner(exp, "blog.example.com", legacy)
+    assert old.status is Status.WARN and "k8s.cname-blog.example.com" in old.evidence
+    assert checks_cloudflare.txt_labels('"a=b,external-dns/owner=x"') == {"a": "b", "external-dns/owner": "x"}
+    # more connectors than replicas: someone runs the tunnel's token elsewhere
+    tid = TUNNEL_ID["main"]
+    extra = [*cf.connections[tid], {**cf.connections[tid][0], "id": "connector-9"}]
+    tunnel = checks_cloudflare.check_tunnel(exp, cf.tunnels, extra)
+    assert tunnel.status is Status.WARN and "outside this cluster" in tunnel.evidence
+    # an A record where external-dns's CNAME belongs
+    a = checks_cloudflare.check_app_record(exp, "blog.example.com", [record("A", "blog.example.com", "198.51.100.7")])
+    assert a.status is Status.FAIL and "A 198.51.100.7" in a.evidence
+    # absent objects FAIL with the command that creates them
+    lease = checks_cluster.check_lease(exp, "envoy-external", "10.11.1.22", None, NOW)
+    assert lease.status is Status.FAIL and "l2-policy" in lease.fix
+    assert checks_gateway.check_certificate(exp, None, NOW).fix == "pulumi up --stack main (cert-manager)"
+    # a certificate for other names is not the stack's
+    cert = copy.deepcopy(objects[CERT])
+    cert["spec"]["dnsNames"] = ["example.com"]
+    assert (
+        "the stack asks ['example.com', '*.example.com']" in checks_gateway.check_certificate(exp, cert, NOW).evidence
+    )
+    assert checks_dns.issuer_of(
+        {"issuer": ((("organizationName", "Google Trust Services"),), (("commonName", "WE1"),))}
+    ) == ("Google Trust Services (WE1)")

@@ -1,0 +1,22 @@
+"""doctor: the seed's troubleshooting section as one read-only command against a live stack.
+
+``python -m tools.doctor --stack <stack>`` (``make doctor STACK=<stack>``) checks that what the
+stack's config asks for is live and healthy, and says what to do when it is not.
+
+Modules, along the seams of the work:
+
+* :mod:`~tools.doctor.expected`: what the stack asks for, read with the program's own config
+  loading and names (never a second copy);
+* :mod:`~tools.doctor.kube`: read-only, time-bounded access to the cluster (official client);
+* :mod:`~tools.doctor.checks_cluster` (Cilium, LB-IPAM and L2, cluster DNS, Deployments) and
+  :mod:`~tools.doctor.checks_gateway` (gateways, routes, policies, certificate): cluster checks;
+* :mod:`~tools.doctor.cloudflare_api` (read-only, time-bounded, official SDK) and
+  :mod:`~tools.doctor.credentials` (the token, never shown): Cloudflare access;
+* :mod:`~tools.doctor.checks_cloudflare`: the tunnel and the DNS records;
+* :mod:`~tools.doctor.checks_dns`: public DNS and the ``--probe`` HTTPS GET;
+* :mod:`~tools.doctor.report`: the :class:`~tools.doctor.report.Check` type, the table and JSON;
+* :mod:`~tools.doctor.runner`: runs the three sources in parallel; ``__main__``: the CLI.
+
+The ``check_*`` functions are pure (API object in, :class:`Check` out), so each judgement is
+tested without a server, and the fetching is tested against a local fake API server.
+"""

@@ -1,0 +1,131 @@
+"""The result of a check, and the two ways doctor prints results (a table, or JSON for scripts).
+
+Every check ends in one :class:`Check`: a status, the evidence it saw, and for WARN/FAIL what to
+do. Check functions never print; the CLI renders the list once at the end, in the order of
+:data:`GROUPS` (the seed's troubleshooting section, bottom of the stack first: a FAIL in Cilium
+explains most FAILs below it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
+# The groups, in the order they print (the seed's troubleshooting section, as the stack is built).
+ACCESS = "Access"
+CILIUM = "Cilium"
+LB = "LB-IPAM and L2"
+CLUSTER_DNS = "Cluster DNS"
+GATEWAYS = "Gateways and routes"
+POLICIES = "Traffic policies"
+CERTIFICATES = "Certificates"
+EXTERNAL_DNS = "external-dns"
+TUNNEL = "Cloudflare Tunnel"
+PUBLIC_DNS = "Public DNS"
+
+GROUPS: tuple[str, ...] = (
+    ACCESS,
+    CILIUM,
+    LB,
+    CLUSTER_DNS,
+    GATEWAYS,
+    POLICIES,
+    CERTIFICATES,
+    EXTERNAL_DNS,
+    TUNNEL,
+    PUBLIC_DNS,
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report. ``fix`` is what to do; empty for PASS."""
+
+    group: str
+    name: str
+    status: Status
+    evidence: str
+    fix: str = ""
+
+
+def passed(group: str, name: str, evidence: str) -> Check:
+    return Check(group, name, Status.PASS, evidence)
+
+
+def warned(group: str, name: str, evidence: str, fix: str) -> Check:
+    return Check(group, name, Status.WARN, evidence, fix)
+
+
+def failed(group: str, name: str, evidence: str, fix: str) -> Check:
+    return Check(group, name, Status.FAIL, evidence, fix)
+
+
+def ordered(checks: Iterable[Check]) -> list[Check]:
+    """Grouped in :data:`GROUPS` order; within a group, in the order the checks ran."""
+    rank = {g: i for i, g in enumerate(GROUPS)}
+    return sorted(checks, key=lambda c: rank.get(c.group, len(GROUPS)))
+
+
+def exit_code(checks: Iterable[Check]) -> int:
+    """0 when nothing FAILs (WARNs are for a human to read), else 1."""
+    return 1 if any(c.status is Status.FAIL for c in checks) else 0
+
+
+def redact(checks: Iterable[Check], secrets: Iterable[str]) -> list[Check]:
+    """Defence in depth: no secret ever reaches the output, whatever an API error message echoed."""
+    hidden = sorted({s for s in secrets if s}, key=len, reverse=True)
+    out = []
+    for check in checks:
+        evidence, fix = check.evidence, check.fix
+        for secret in hidden:
+            evidence = evidence.replace(secret, "[secret]")
+            fix = fix.replace(secret, "[secret]")
+        out.append(replace(check, evidence=evidence, fix=fix))
+    return out
+
+
+def counts(checks: Sequence[Check]) -> str:
+    parts = [f"{sum(c.status is s for c in checks)} {s.value}" for s in Status]
+    return f"{len(checks)} checks: " + ", ".join(parts)
+
+
+def table(checks: Sequence[Check], title: str) -> str:
+    """The human report: one block per group, one line per check, its fix indented below."""
+    lines = [title]
+    width = max((len(c.name) for c in checks), default=0)
+    group = None
+    for check in ordered(checks):
+        if check.group != group:
+            group = check.group
+            lines += ["", group]
+        lines.append(f"  {check.status.value}  {check.name:<{width}}  {check.evidence}")
+        if check.fix:
+            lines.append(f"        {'':<{width}}  fix: {check.fix}")
+    lines += ["", counts(checks)]
+    return "\n".join(lines)
+
+
+def as_json(checks: Sequence[Check]) -> str:
+    """For scripts: a list of ``{group, check, status, evidence, fix}`` (``fix`` null on PASS)."""
+    rows = []
+    for check in ordered(checks):
+        row = asdict(check)
+        rows.append(
+            {
+                "group": row["group"],
+                "check": row["name"],
+                "status": check.status.value,
+                "evidence": row["evidence"],
+                "fix": row["fix"] or None,
+            }
+        )
+    return json.dumps(rows, indent=2)
