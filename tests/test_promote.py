@@ -880,3 +880,42 @@ def test_a_tag_ruamel_cannot_construct_is_refused_with_its_line(
     assert err.startswith("error: Pulumi.main.yaml:3: not valid YAML: this value cannot be read as `set` (ruamel: ")
     assert err.endswith(")\nnothing promoted\n")
     assert "Traceback" not in err
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_explicit_files_are_the_ones_read_and_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--from-file and --to-file name the files; --root is then not read at all."""
+    src, dst = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    shutil.copyfile(ROOT / "Pulumi.staging.yaml", src)
+    shutil.copyfile(ROOT / "Pulumi.main.yaml", dst)
+    edit(src, "      cilium: 1.20.0\n", "      cilium: 1.20.1\n")
+    code = promote.main(
+        ["--from", "staging", "--to", "main", "--root", str(tmp_path / "nowhere"), "--from-file", str(src),
+         "--to-file", str(dst), "--apply"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "  homelab:release.charts.cilium: 1.20.0 -> 1.20.1" in out
+    assert config(dst)[RELEASE]["charts"]["cilium"] == "1.20.1"
+    assert (ROOT / "Pulumi.main.yaml").read_text().count("cilium: 1.20.0") == 1  # the real file untouched
+
+
+def test_default_root_is_the_project(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --root, the project's own stack files (read only: no --apply)."""
+    code = promote.main(["--from", "staging", "--to", "main"])
+    assert code == 0
+    assert "main already runs staging's release (homelab:release of Pulumi.main.yaml equals Pulumi.staging.yaml)" in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize("missing", ["--from", "--to"])
+def test_both_stacks_are_required(missing: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = {"--from": "staging", "--to": "main"}
+    del args[missing]
+    with pytest.raises(SystemExit) as exit_:
+        promote.main([item for pair in args.items() for item in pair])
+    assert exit_.value.code == 2
+    assert f"the following arguments are required: {missing}" in capsys.readouterr().err
