@@ -1250,7 +1250,7 @@ def test_the_token_comes_from_the_environment_or_the_pulumi_cli(tmp_path: Path) 
     def pulumi(answer: str, code: int = 0, err: str = "") -> Callable[..., subprocess.CompletedProcess[str]]:
         def run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
             calls.append(args)
-            assert kwargs["cwd"] == tmp_path and kwargs["timeout"] <= 30
+            assert kwargs["cwd"] == tmp_path and kwargs["timeout"] <= 5
             return subprocess.CompletedProcess(args, code, answer, err)
 
         return run

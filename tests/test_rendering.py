@@ -173,15 +173,11 @@ def test_a_changed_value_reaches_the_rendered_object(run_program: RunProgram) ->
     assert config["data"]["ipv4-native-routing-cidr"] == "10.222.0.0/16"
 
 
-def test_rendered_objects_are_validated_against_kubernetes_and_the_crds(planned: dict[str, PlanRun]) -> None:
+def test_rendered_objects_are_validated_against_kubernetes_and_the_crds(gateway_crds: list[render.Rendered]) -> None:
     """The validator the plan runs catches what the API server would refuse (a wrong type in a
     built-in kind, an unknown field in a custom resource of a rendered CRD)."""
     need_helm()
-    from tools import mockrun
-
-    plan = mockrun.run("main")
-    (spec,) = [s for s in render.release_specs(plan) if s.release == "envoy-gateway-crds"]
-    crds = render.crd_validators([render.render_one(spec, helm.find(), charts.locate(spec.chart), "1.35")])
+    crds = render.crd_validators(gateway_crds)
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -338,3 +334,105 @@ def test_a_rendered_object_kubernetes_refuses_fails_the_plan(
     assert code == 1
     assert "coredns: Deployment/kube-system/coredns  spec.replicas  'two' is not of type 'integer', 'null'" in err
     assert (project.rendered / "staging" / "SCHEMA-PROBLEMS.txt").is_file()
+
+
+def test_helm_command_is_the_release_as_the_program_passes_it(tmp_path: Path) -> None:
+    spec = render.ReleaseSpec(
+        "external-dns", "external-dns-cloudflare", "network", charts.Chart("external-dns", "1.21.1"), {}, True
+    )
+    assert render.helm_command("helm", spec, Path("/c/external-dns-1.21.1.tgz"), Path("/v.json"), "1.35") == [
+        "helm", "template", "external-dns-cloudflare", "/c/external-dns-1.21.1.tgz", "--namespace", "network",
+        "--values", "/v.json", "--kube-version", "1.35", "--include-crds",
+    ]  # fmt: skip
+    skipping = render.ReleaseSpec(
+        "envoy-gateway", "envoy-gateway", "network", charts.Chart("gateway-helm", "v1.9.0"), {}, False
+    )
+    assert render.helm_command("helm", skipping, Path("/p.tgz"), Path("/v.json"), "1.34")[-3:] == [
+        "--kube-version", "1.34", "--skip-crds"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_crds_a_release_installs_are_rendered(planned: dict[str, PlanRun], stack: str) -> None:
+    """external-dns's chart ships its DNSEndpoint CRD in crds/: the release installs it."""
+    crd = planned[stack].load("external-dns/chart/CustomResourceDefinition-dnsendpoints.externaldns.k8s.io.yaml")
+    assert crd["spec"]["group"] == "externaldns.k8s.io"
+
+
+def test_rendering_twice_writes_the_same_files() -> None:
+    """Cilium's chart generates new certificates on every render; the files must not change."""
+    need_helm()
+    from tools import mockrun
+    from tools import plan as plan_cmd
+
+    plan = mockrun.run("main")
+    (spec,) = [s for s in render.release_specs(plan) if s.release == "cilium"]
+    once, twice = (render.render_one(spec, helm.find(), charts.locate(spec.chart), "1.35") for _ in range(2))
+    assert render.rendered_files([once], plan_cmd._dump) == render.rendered_files([twice], plan_cmd._dump)
+
+
+def test_a_program_resource_the_rendered_crd_refuses_is_a_problem(
+    monkeypatch: pytest.MonkeyPatch, gateway_crds: list[render.Rendered], run_program: RunProgram
+) -> None:
+    """The program's custom resources are validated against the CRDs the charts render, not
+    only against ../shared/schemas."""
+    from components import envoy_gateway
+
+    real = envoy_gateway.client_traffic_policy_spec
+    monkeypatch.setattr(envoy_gateway, "client_traffic_policy_spec", lambda c: {**real(c), "tsl": {}})
+    problems = render.problems(gateway_crds, run_program("staging"), "1.35")
+    # only the Envoy Gateway CRDs were rendered here: cert-manager's objects have no schema
+    assert [p for p in problems if not p.startswith(("ClusterIssuer/", "Certificate/"))] == [
+        "ClientTrafficPolicy/network/envoy (envoy-gateway-client-policy)  spec.tsl  "
+        "Additional properties are not allowed ('tsl' was unexpected)"
+    ]
+
+
+@pytest.fixture(scope="module")
+def gateway_crds() -> list[render.Rendered]:
+    """The Gateway API and Envoy Gateway CRDs as gateway-crds-helm renders them."""
+    need_helm()
+    from tools import mockrun
+
+    (spec,) = [s for s in render.release_specs(mockrun.run("staging")) if s.release == "envoy-gateway-crds"]
+    return [render.render_one(spec, helm.find(), charts.locate(spec.chart), "1.35")]
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ({"type": "Hostname", "value": "gw.example.com"}, None),
+        ({"type": "IPAddress", "value": "10.0.0.1"}, None),
+        ({"type": "NamedAddress", "value": "pool-a"}, None),
+        ({"type": "IPAddress", "value": "not-an-ip"}, "spec.addresses[0].value"),
+    ],
+)
+def test_rendered_crd_schemas_are_closed_but_not_inside_one_of(
+    address: dict[str, str], problem: str | None, gateway_crds: list[render.Rendered]
+) -> None:
+    """Strict field validation closes objects, but a oneOf branch only constrains fields its
+    siblings declare: valid Gateway addresses pass, a bad IP does not."""
+    crds = render.crd_validators(gateway_crds)
+    gateway = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "g"},
+        "spec": {
+            "gatewayClassName": "envoy",
+            "addresses": [address],
+            "listeners": [{"name": "h", "port": 80, "protocol": "HTTP"}],
+        },
+    }
+    found = [p.path for p in render.validate_object(gateway, "1.35", crds, "g")]
+    assert found == ([] if problem is None else [problem])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_doctor_s_recorded_cilium_config_is_what_the_chart_renders(planned: dict[str, PlanRun], stack: str) -> None:
+    """tests/doctor_fixtures holds the cilium-config doctor's fake cluster serves; after a chart
+    bump it must be re-recorded, or doctor would be tested against a ConfigMap no cluster has."""
+    import json
+
+    recorded = json.loads((Path(__file__).parent / "doctor_fixtures" / f"cilium-config.{stack}.json").read_text())
+    rendered = planned[stack].load("cilium/chart/ConfigMap-kube-system-cilium-config.yaml")
+    assert recorded["data"] == rendered["data"]

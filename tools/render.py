@@ -222,20 +222,28 @@ def _k8s_validator(kube_version: str, kind: str, api_version: str) -> Validator 
     return Draft202012Validator(schema, registry=_k8s_registry(kube_version))
 
 
-def _closed(schema: Any) -> Any:
+#: JSON-schema keywords whose subschemas only add constraints to fields declared beside them
+#: (structural schemas): closing them would refuse the fields their siblings declare.
+_JUNCTORS = frozenset({"allOf", "anyOf", "oneOf", "not"})
+
+
+def _closed(schema: Any, inside_junctor: bool = False) -> Any:
     """A CRD's openAPIV3Schema as the API server applies it with strict field validation:
-    objects with ``properties`` take no other keys unless they say so."""
+    objects with ``properties`` take no other keys unless they say so; ``nullable`` admits null."""
     if isinstance(schema, dict):
-        out = {k: _closed(v) for k, v in schema.items()}
+        out = {k: _closed(v, inside_junctor or k in _JUNCTORS) for k, v in schema.items()}
         if (
-            "properties" in out
+            not inside_junctor
+            and "properties" in out
             and "additionalProperties" not in out
             and not out.get("x-kubernetes-preserve-unknown-fields")
         ):
             out["additionalProperties"] = False
+        if out.get("nullable") is True and isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
         return out
     if isinstance(schema, list):
-        return [_closed(v) for v in schema]
+        return [_closed(v, inside_junctor) for v in schema]
     return schema
 
 
@@ -252,7 +260,8 @@ def crd_validators(rendered: Iterable[Rendered]) -> dict[tuple[str, str, str], V
                 schema = ((version.get("schema") or {}).get("openAPIV3Schema")) or None
                 if version.get("served") and schema and group and kind:
                     closed = _closed(copy.deepcopy(schema))
-                    out[(group, version["name"], kind)] = Draft7Validator(closed)
+                    checker = Draft7Validator.FORMAT_CHECKER  # ipv4, ipv6, hostname... as the API server
+                    out[(group, version["name"], kind)] = Draft7Validator(closed, format_checker=checker)
     return out
 
 

@@ -18,7 +18,8 @@ from tools.doctor.expected import Expected
 
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 TOKEN_KEY = f"{PROJECT}:{API_TOKEN_KEY}"
-PULUMI_TIMEOUT = 20.0
+#: `pulumi config get` must not eat the 10 s in which a bad token has to be one FAIL line.
+PULUMI_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def find_token(
             capture_output=True,
             text=True,
             timeout=PULUMI_TIMEOUT,
+            stdin=subprocess.DEVNULL,  # never wait for a passphrase prompt
+            env={**env, "PULUMI_SKIP_UPDATE_CHECK": "true"},
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Token(None, f"`pulumi config get {TOKEN_KEY}` did not run: {type(exc).__name__}")

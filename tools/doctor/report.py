@@ -2,8 +2,9 @@
 
 Every check ends in one :class:`Check`: a status, the evidence it saw, and for WARN/FAIL what to
 do. Check functions never print; the CLI renders the list once at the end, in the order of
-:data:`GROUPS` (the seed's troubleshooting section, bottom of the stack first: a FAIL in Cilium
-explains most FAILs below it).
+:data:`GROUPS`: the concerns of the seed's troubleshooting section (gateways, DNS, external-dns,
+LB-IPAM, the tunnel, the policies), ordered the way the stack is built, bottom first, so that a
+FAIL in Cilium explains most FAILs below it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class Status(StrEnum):
     FAIL = "FAIL"
 
 
-# The groups, in the order they print (the seed's troubleshooting section, as the stack is built).
+# The groups, in the order they print: the seed's troubleshooting concerns, as the stack is built.
 ACCESS = "Access"
 CILIUM = "Cilium"
 LB = "LB-IPAM and L2"
