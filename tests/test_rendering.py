@@ -436,3 +436,29 @@ def test_doctor_s_recorded_cilium_config_is_what_the_chart_renders(planned: dict
     recorded = json.loads((Path(__file__).parent / "doctor_fixtures" / f"cilium-config.{stack}.json").read_text())
     rendered = planned[stack].load("cilium/chart/ConfigMap-kube-system-cilium-config.yaml")
     assert recorded["data"] == rendered["data"]
+
+
+def test_an_app_namespace_a_chart_creates_is_refused(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """Cilium's chart creates the namespace `cilium-secrets`: an app must not create it too."""
+    need_helm()
+    from tools import plan as plan_cmd
+
+    app = {
+        "name": "whoami",
+        "namespace": "cilium-secrets",
+        "hostnames": ["whoami.example.net"],
+        "service": "whoami",
+        "port": 80,
+        "exposure": "internal",
+        "createNamespace": True,
+    }
+    project.change("staging", lambda cfg: cfg.update({"homelab:apps": [app]}))
+    capsys.readouterr()
+    code = plan_cmd.main(["--stack", "staging", "--root", str(project.root), "--no-validate"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        "Namespace cilium-secrets (core) is written by cilium-secrets.whoami-namespace "
+        "(kubernetes:core/v1:Namespace) and the cilium chart (cilium-1.20.0.tgz)"
+    ) in err
+    assert not (project.rendered / "staging").exists()

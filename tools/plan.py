@@ -128,6 +128,35 @@ def duplicate_objects(plan: Plan) -> list[str]:
     return sorted(problems)
 
 
+def _identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    api_version = str(obj.get("apiVersion") or "")
+    group = api_version.split("/", 1)[0] if "/" in api_version else ""
+    return (group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+
+
+def rendered_clashes(plan: Plan, charts: Sequence[render.Rendered]) -> list[str]:
+    """An object a chart renders that a resource of the program (or another chart) writes too:
+    Helm and Pulumi would fight over it (an app's ``createNamespace: true`` for ``cilium-secrets``,
+    the namespace Cilium's chart creates, is one)."""
+    writers: dict[tuple[str, str, str, str], str] = {}
+    for res in plan.resources:
+        ident = object_identity(res)
+        if ident is not None and ident[0] != "helm.sh":
+            writers[ident] = f"{res.name} ({res.type})"
+    problems = []
+    for r in charts:
+        for obj in r.objects:
+            ident = _identity(obj)
+            group, kind, namespace, name = ident
+            where = f"{namespace}/{name}" if namespace else name
+            mine = f"the {r.spec.release} chart ({r.spec.chart.file})"
+            if ident in writers:
+                problems.append(f"{kind} {where} ({group or 'core'}) is written by {writers[ident]} and {mine}")
+            writers.setdefault(ident, mine)
+    return sorted(problems)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
 
@@ -272,6 +301,10 @@ def _plan(args: argparse.Namespace) -> int:
             charts = render.render(plan, helm.find(), str(plan.outputs["kubernetesVersion"]), args.charts)
         except (helm.HelmError, ChartError, render.RenderError) as exc:
             return _refuse(f"{exc}\n(--no-render plans without rendering the charts)", out, stack)
+        clashes = rendered_clashes(plan, charts)
+        if clashes:
+            lines = "\n  - ".join(clashes)
+            return _refuse(f"a chart renders an object the plan writes too:\n  - {lines}", out, stack)
 
     written = write(plan, out, charts)
     if charts:
