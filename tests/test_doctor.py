@@ -6,7 +6,11 @@ it, contexts ``main`` and ``staging``) and the Cloudflare API paths (through the
 its base URL overridden); a UDP responder on 127.0.0.1 answers public DNS. The objects are what a
 healthy cluster and account answer for each stack's config (``cilium-config`` is the ConfigMap
 the pinned chart renders for it, recorded in ``doctor_fixtures/``); each failure mode changes one
-object and must FAIL exactly its check, with its fix.
+object and must FAIL exactly its check, with its fix. Lists answer only what the query's filters
+select (``labelSelector``/``fieldSelector``; Cloudflare's ``name``, ``status``, ``account.id``,
+``is_deleted``, ``name.exact``, ``type``), and the healthy objects sit beside decoys that only those
+filters keep out (another Service's EndpointSlices, a deleted tunnel of the same name, zones of the
+same name elsewhere, another name's records): a filter doctor stops sending fails a test.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 NET = {"main": "10.11", "staging": "10.12"}
 ZONE_ID = {"main": "023e105f4ecef8ad9ca31a8372d0c353", "staging": "9a7806061c88ada191ed06f989cc3dac"}
 TUNNEL_ID = {"main": "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415", "staging": "5b1e3d2c-7c43-4e5a-9b0e-0d6a1c2f3e4d"}
+OTHER_ACCOUNT = "fedcba9876543210fedcba9876543210"
+OTHER_TUNNEL_ID = "0d9c8b7a-6f5e-4d3c-8b2a-192837465564"
+DELETED_TUNNEL_ID = "3c4d5e6f-7a8b-4c9d-8e0f-a1b2c3d4e5f6"
 EDGE = ["104.21.48.1", "172.67.140.1", "2606:4700:3030::6815:3001"]  # Cloudflare's ranges
 NOT_EDGE = "203.0.113.10"
 NODES = ("node-1", "node-2", "node-3")
@@ -149,6 +156,26 @@ def deployment(name: str, namespace: str, replicas: int) -> dict[str, Any]:
     }
 
 
+def endpoint_slice(service: str, name: str, endpoints: list[tuple[str, bool]]) -> dict[str, Any]:
+    """One EndpointSlice of a Service in kube-system, labelled as the EndpointSlice controller does."""
+    labels = {
+        "kubernetes.io/service-name": service,
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+    }
+    return {
+        "addressType": "IPv4",
+        "metadata": {**meta(name, "kube-system"), "labels": labels},
+        "endpoints": [
+            {
+                "addresses": [address],
+                "conditions": {"ready": ready, "serving": ready, "terminating": False},
+                "nodeName": NODES[i % len(NODES)],
+            }
+            for i, (address, ready) in enumerate(endpoints)
+        ],
+    }
+
+
 GW = "/apis/gateway.networking.k8s.io/v1/namespaces"
 EG = "/apis/gateway.envoyproxy.io/v1alpha1/namespaces/network"
 CERT = "/apis/cert-manager.io/v1/namespaces/network/certificates/wildcard-tls"
@@ -207,19 +234,20 @@ def cluster_objects(exp: Expected) -> dict[str, Any]:
         },
         "/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices": {
             "kind": "EndpointSliceList",
+            "apiVersion": "discovery.k8s.io/v1",
+            "metadata": {"resourceVersion": "1"},
+            # decoys first: the slices of kube-system's other Services, which only the label
+            # selector keeps out (hubble-peer's are ready, so kube-dns with none ready would PASS)
             "items": [
-                {
-                    "addressType": "IPv4",
-                    "metadata": meta("kube-dns-x7k2p", "kube-system"),
-                    "endpoints": [
-                        {
-                            "addresses": [f"10.20{1 if stack == 'main' else 2}.{i}.5"],
-                            "conditions": {"ready": True, "serving": True, "terminating": False},
-                            "nodeName": NODES[i],
-                        }
-                        for i in range(2)
-                    ],
-                }
+                endpoint_slice(
+                    "hubble-peer", "hubble-peer-5q8wz", [(f"{NET[stack]}.0.{i + 11}", True) for i in range(3)]
+                ),
+                endpoint_slice("kube-dns-upstream", "kube-dns-upstream-m2d9c", [("10.201.9.9", False)]),
+                endpoint_slice(
+                    "kube-dns",
+                    "kube-dns-x7k2p",
+                    [(f"10.20{1 if stack == 'main' else 2}.{i}.5", True) for i in range(2)],
+                ),
             ],
         },
         CERT: {
@@ -356,8 +384,13 @@ def cloudflare_state(exp: Expected) -> CloudflareState:
         for i in range(2)
         for colo in ("fra08", "ams01", "fra15", "ams04")
     ]
-    records = [record("CNAME", f"external.{c.domain}", f"{tid}.cfargotunnel.com", proxied=True)]
     owner = c.external_dns.owner_id
+    # decoys first: what only name.exact keeps out (another tunnel's CNAME, another owner's TXT)
+    records = [
+        record("CNAME", f"www.{c.domain}", f"{OTHER_TUNNEL_ID}.cfargotunnel.com", proxied=True),
+        record("TXT", f"k8s.cname-www.{c.domain}", '"heritage=external-dns,external-dns/owner=someone-else"'),
+        record("CNAME", f"external.{c.domain}", f"{tid}.cfargotunnel.com", proxied=True),
+    ]
     for app in exp.config.apps:
         if app.exposure.value == "internal":
             continue
@@ -367,19 +400,38 @@ def cloudflare_state(exp: Expected) -> CloudflareState:
             resource = f"httproute/{app.namespace}/{app.name}"
             labels = f"heritage=external-dns,external-dns/owner={owner},external-dns/resource={resource}"
             records.append(record("TXT", f"k8s.cname-{first}.{rest}", f'"{labels}"'))
+    zone = c.cloudflare.zone
+
+    def zone_of(zone_id: str, name: str, status: str, account_id: str) -> dict[str, Any]:
+        return {"id": zone_id, "name": name, "status": status, "account": {"id": account_id}}
+
+    def tunnel(tunnel_id: str, name: str, status: str, deleted: bool = False) -> dict[str, Any]:
+        return {
+            "id": tunnel_id,
+            "name": name,
+            "status": status,
+            "tun_type": "cfd_tunnel",
+            "account_tag": account,
+            "remote_config": True,
+            "created_at": at(-timedelta(days=90)),
+            "deleted_at": at(-timedelta(days=20)) if deleted else None,
+        }
+
     return CloudflareState(
-        zones=[{"id": ZONE_ID[stack], "name": c.cloudflare.zone, "status": "active", "account": {"id": account}}],
+        # decoys first, each kept out by one filter doctor sends: another zone of the account
+        # (name), the same name in another account (account.id), a moved-away one (status)
+        zones=[
+            zone_of("0f3c0ae1d2b34c5d6e7f8091a2b3c4d5", f"other-{zone}", "active", account),
+            zone_of("1e2d3c4b5a6978877665544332211000", zone, "active", OTHER_ACCOUNT),
+            zone_of("2b7d5f4e3c2a1908f7e6d5c4b3a29180", zone, "moved", account),
+            zone_of(ZONE_ID[stack], zone, "active", account),
+        ],
+        # decoys first: another tunnel of the account (name), the deleted tunnel this stack's
+        # replaced, of the same name and down (is_deleted)
         tunnels=[
-            {
-                "id": tid,
-                "name": f"homelab-{stack}",
-                "status": "healthy",
-                "tun_type": "cfd_tunnel",
-                "account_tag": account,
-                "remote_config": True,
-                "created_at": at(-timedelta(days=90)),
-                "deleted_at": None,
-            }
+            tunnel(OTHER_TUNNEL_ID, f"other-{stack}", "healthy"),
+            tunnel(DELETED_TUNNEL_ID, f"homelab-{stack}", "down", deleted=True),
+            tunnel(tid, f"homelab-{stack}", "healthy"),
         ],
         connections={
             tid: [
@@ -424,6 +476,65 @@ class FakeApi(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
+def _requirements(selector: str, what: str) -> list[tuple[str, bool, str]]:
+    """``k=v,k2==v2,k3!=v3`` as (key, negated, value); anything else (set-based selectors, a bare
+    key) is answered 400, so a selector the fake cannot judge never passes unnoticed."""
+    out = []
+    for part in filter(None, (p.strip() for p in selector.split(","))):
+        op = next((o for o in ("!=", "==", "=") if o in part), None)
+        key, _, value = part.partition(op or "=")
+        if op is None or not key.strip() or any(c in value for c in "()=! "):
+            raise ValueError(f"unable to parse {what} requirement {part!r} (the fake knows k=v, k==v, k!=v)")
+        out.append((key.strip(), op == "!=", value.strip()))
+    return out
+
+
+#: the fields a fieldSelector may name (what the API server allows for every kind)
+FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "metadata.name": lambda o: o["metadata"].get("name"),
+    "metadata.namespace": lambda o: o["metadata"].get("namespace"),
+}
+
+
+def selected(items: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
+    """A list as the API server answers it: only the items its ``labelSelector`` and
+    ``fieldSelector`` select (equality-based)."""
+    labels = _requirements(query.get("labelSelector", [""])[0], "label")
+    fields = _requirements(query.get("fieldSelector", [""])[0], "field")
+    for key, _, _ in fields:
+        if key not in FIELDS:
+            raise ValueError(f'field label not supported: "{key}"')
+
+    def keep(item: dict[str, Any]) -> bool:
+        have = item["metadata"].get("labels") or {}
+        return all((have.get(k) == v) != negated for k, negated, v in labels) and all(
+            (str(FIELDS[k](item)) == v) != negated for k, negated, v in fields
+        )
+
+    return {**items, "items": [item for item in items["items"] if keep(item)]}
+
+
+Filters = dict[str, Callable[[dict[str, Any]], Any]]
+#: The list filters of Cloudflare's API v4 the fake honours, as the API documents them: a filter
+#: that is not sent selects everything (so a filter doctor stops sending lets the decoys in).
+ZONE_FILTERS: Filters = {
+    "name": lambda z: z["name"],
+    "status": lambda z: z["status"],
+    "account.id": lambda z: z["account"]["id"],
+}
+TUNNEL_FILTERS: Filters = {
+    "name": lambda t: t["name"],
+    "status": lambda t: t["status"],
+    "is_deleted": lambda t: t["deleted_at"] is not None,  # true: only deleted ones; false: none of them
+}
+RECORD_FILTERS: Filters = {"name": lambda r: r["name"], "name.exact": lambda r: r["name"], "type": lambda r: r["type"]}
+
+
+def filtered(items: list[dict[str, Any]], query: dict[str, str], filters: Filters) -> list[dict[str, Any]]:
+    """The items every filter of the query selects (names and booleans compared case-insensitively)."""
+    return [i for i in items if all(str(f(i)).lower() == query[k].lower() for k, f in filters.items() if k in query)]
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FakeApi  # pyright: ignore[reportIncompatibleVariableOverride]
 
@@ -462,21 +573,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         obj = self.server.kube.get(url.path.rstrip("/"))  # the client asks for /version/
         if obj is None:
-            self._send(
-                404,
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "status": "Failure",
-                    "reason": "NotFound",
-                    "message": f"{url.path} not found",
-                    "code": 404,
-                },
-            )
+            self._status(404, "NotFound", f"{url.path} not found")
         elif isinstance(obj, tuple):
             self._send(obj[0], {"kind": "Status", "status": "Failure", "message": obj[1], "code": obj[0]})
+        elif str(obj.get("kind", "")).endswith("List"):
+            try:
+                self._send(200, selected(obj, parse_qs(url.query)))
+            except ValueError as exc:
+                self._status(400, "BadRequest", str(exc))
         else:
             self._send(200, obj)
+
+    def _status(self, code: int, reason: str, message: str) -> None:
+        status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "message": message}
+        self._send(code, {**status, "code": code})
 
     def _cloudflare(self, path: str, query: dict[str, list[str]]) -> None:
         cf = self.server.cloudflare
@@ -495,13 +605,13 @@ class _Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         result: list[dict[str, Any]] | None = None
         if parts == ["zones"]:
-            result = [z for z in cf.zones if z["name"] == q.get("name") and z["account"]["id"] == q.get("account.id")]
+            result = filtered(cf.zones, q, ZONE_FILTERS)
         elif len(parts) == 3 and parts[0] == "accounts" and parts[2] == "cfd_tunnel":
-            result = [t for t in cf.tunnels if t["name"] == q.get("name") and t["account_tag"] == parts[1]]
+            result = filtered([t for t in cf.tunnels if t["account_tag"] == parts[1]], q, TUNNEL_FILTERS)
         elif len(parts) == 5 and parts[2] == "cfd_tunnel" and parts[4] == "connections":
             result = cf.connections.get(parts[3])
         elif len(parts) == 3 and parts[0] == "zones" and parts[2] == "dns_records":
-            result = [r for r in cf.records.get(parts[1], []) if r["name"].lower() == q.get("name.exact", "").lower()]
+            result = filtered(cf.records.get(parts[1], []), q, RECORD_FILTERS)
         if result is None:
             return error(404, f"no route for {path}")
         page = int(q.get("page", "1"))
@@ -711,6 +821,14 @@ def test_a_healthy_homelab_passes_every_check(homelab: Homelab, variant: str) ->
         assert {f"record {host}", f"owner {host}", f"resolve {host}"} <= set(names)
     assert len(checks) == 23 + len(exp.config.apps) + 3 * len(public)  # 23 checks + one per route and name
     assert {m for m, _ in homelab.api.requests} == {"GET"}  # read only
+    # what the filtered lookups found: the stack's objects, none of the decoys beside them
+    seen = {c.name: c.evidence for c in checks}
+    net, domain, tid = "10.201" if exp.stack == "main" else "10.202", exp.config.cluster.domain, TUNNEL_ID[exp.stack]
+    assert seen["kube-dns endpoints"] == f"2 ready ({net}.0.5, {net}.1.5)"
+    assert seen[f"tunnel homelab-{exp.stack}"] == "healthy, 2 cloudflared connected (8 connections), 2 replicas"
+    assert seen[f"record external.{domain}"] == f"CNAME to {tid}.cfargotunnel.com, proxied"
+    how = "(looked up by name)" if exp.stack == "main" else "(homelab:cluster.cloudflare.zoneId)"
+    assert seen[f"zone {domain}"] == f"{ZONE_ID[exp.stack]} {how}"
 
 
 def test_the_checks_are_the_seed_s_troubleshooting_section_in_its_order(homelab: Homelab) -> None:
@@ -878,8 +996,13 @@ def _agents_not_ready(h: Homelab) -> None:
     _path("/daemonsets/cilium")(h)["status"]["numberReady"] = 2
 
 
+def _kube_dns_slice(h: Homelab) -> dict[str, Any]:
+    items = _path("/endpointslices")(h)["items"]
+    return next(i for i in items if i["metadata"]["labels"]["kubernetes.io/service-name"] == "kube-dns")
+
+
 def _no_dns_endpoints(h: Homelab) -> None:
-    for endpoint in _path("/endpointslices")(h)["items"][0]["endpoints"]:
+    for endpoint in _kube_dns_slice(h)["endpoints"]:
         endpoint["conditions"]["ready"] = False
 
 
@@ -887,14 +1010,19 @@ def _external_dns_down(h: Homelab) -> None:
     _path("/deployments/external-dns-cloudflare")(h)["status"]["readyReplicas"] = 0
 
 
+def _tunnel(h: Homelab) -> dict[str, Any]:
+    """The stack's tunnel (not the decoys beside it)."""
+    return next(t for t in h.api.cloudflare.tunnels if t["id"] in TUNNEL_ID.values())
+
+
 def _tunnel_down(h: Homelab) -> None:
-    h.api.cloudflare.tunnels[0]["status"] = "down"
+    _tunnel(h)["status"] = "down"
     h.api.cloudflare.connections = {t: [] for t in h.api.cloudflare.connections}
 
 
 def _one_connector(h: Homelab) -> None:
-    tid = h.api.cloudflare.tunnels[0]["id"]
-    h.api.cloudflare.tunnels[0]["status"] = "degraded"
+    tid = _tunnel(h)["id"]
+    _tunnel(h)["status"] = "degraded"
     h.api.cloudflare.connections[tid] = h.api.cloudflare.connections[tid][:1]
 
 
@@ -934,6 +1062,41 @@ def _route_forbidden(h: Homelab) -> None:
     h.api.kube[path] = (403, 'httproutes.gateway.networking.k8s.io "home-assistant" is forbidden')
 
 
+#: the fixes doctor prints, written out here (not taken from doctor's helpers)
+K = "kubectl --context main"
+EXTERNAL_DNS_LOGS = f"{K} -n network logs -l app.kubernetes.io/name=external-dns-cloudflare"
+CLOUDFLARED_LOGS = f"{K} -n network logs -l app.kubernetes.io/name=cloudflared"
+CERT_FIX = (
+    f"{K} -n network describe certificate wildcard-tls; {K} get certificaterequests,orders,challenges -A; "
+    f"{K} -n cert-manager logs deploy/cert-manager; the DNS-01 token: Secret cert-manager/cloudflare-api-token"
+)
+PERMISSIONS_FIX = (
+    "the token needs Account / Cloudflare Tunnel / Read, Zone / Zone / Read and Zone / DNS / Read "
+    "(the stack's homelab:cloudflareApiToken has them)"
+)
+GATEWAY_FIX = f"{K} -n network describe gateway {{gw}}; {K} -n network logs deploy/envoy-gateway; {{then}}"
+ROUTE_FIX = (
+    f"{K} -n {{ns}} describe httproute {{name}}; ResolvedRefs=False: Service {{svc}} must exist "
+    f"({K} -n {{ns}} get service {{svc_name}}); Accepted=False: the hostnames must be one label below example.com"
+)
+
+
+def assert_line(check: Check, name: str, status: Status, fix: str, evidence: str = "") -> None:
+    """One report line: exactly this check, this status and this fix, its evidence saying ``evidence``."""
+    assert (check.name, check.status, check.fix) == (name, status, fix), check
+    assert evidence in check.evidence, check
+
+
+@dataclass(frozen=True)
+class Line:
+    """A report line a failure mode must print: the check, its exact fix, what its evidence says."""
+
+    check: str
+    fix: str
+    evidence: str
+    status: Status = Status.FAIL
+
+
 @dataclass(frozen=True)
 class Failure:
     id: str
@@ -944,7 +1107,7 @@ class Failure:
     evidence: str = ""
     variant: str = "main+public"
     #: more checks that the change takes down with it (one read answering for several checks)
-    also: tuple[str, ...] = ()
+    also: tuple[Line, ...] = ()
 
 
 FAILURES = [
@@ -952,144 +1115,213 @@ FAILURES = [
         "gateway not programmed",
         _gateway_not_programmed,
         "Gateway envoy-external",
-        "describe gateway envoy-external",
-        evidence="AddressNotAssigned",
+        GATEWAY_FIX.format(gw="envoy-external", then="its Service must have 10.11.1.22 (LB-IPAM above)"),
+        evidence="Programmed=False (AddressNotAssigned",
     ),
     Failure(
         "listener without its certificate",
         _listener_without_certificate,
         "Gateway envoy-internal",
-        "Secret network/wildcard-tls",
-        evidence="InvalidCertificateRef",
+        GATEWAY_FIX.format(
+            gw="envoy-internal", then="the https listener needs Secret network/wildcard-tls (Certificates below)"
+        ),
+        evidence="ResolvedRefs=False (InvalidCertificateRef",
     ),
-    Failure("pool conflict", _pool_conflict, "pool main-pool", "another pool overlaps main-pool", evidence="lan-pool"),
+    Failure(
+        "pool conflict",
+        _pool_conflict,
+        "pool main-pool",
+        f"{K} get ciliumloadbalancerippools: another pool overlaps main-pool; delete or shrink that pool",
+        evidence='PoolConflict=True (cidr_overlap: Pool overlaps with CIDR of "lan-pool")',
+    ),
     Failure(
         "IP not assigned",
         _ip_not_assigned,
         "envoy-internal IP",
-        "must be inside main-pool",
-        evidence="already_allocated",
+        f"{K} -n network describe service envoy-internal: 10.11.1.21 must be inside main-pool and used by no "
+        f"other Service ({K} get services -A -o wide | grep 10.11.1.21)",
+        evidence="has no IP assigned (the stack asks 10.11.1.21); IPAMRequestSatisfied=False (already_allocated",
     ),
-    Failure("wrong IP", _wrong_ip, "envoy-external IP", "lbipam.cilium.io/ips: 10.11.1.22", evidence="10.11.1.40"),
-    Failure("no L2 lease", _no_lease, "envoy-external L2 lease", "ciliuml2announcementpolicy l2-policy"),
-    Failure("stale L2 lease", _stale_lease, "envoy-internal L2 lease", "-c cilium-agent", evidence="not renewed"),
+    Failure(
+        "wrong IP",
+        _wrong_ip,
+        "envoy-external IP",
+        f"{K} -n network describe service envoy-external: the Gateway's spec.infrastructure.annotations must carry "
+        "lbipam.cilium.io/ips: 10.11.1.22; pulumi up --stack main",
+        evidence="has 10.11.1.40, the stack asks 10.11.1.22",
+    ),
+    Failure(
+        "no L2 lease",
+        _no_lease,
+        "envoy-external L2 lease",
+        f"{K} get ciliuml2announcementpolicy l2-policy -o yaml (it must select the Service; l2Interfaces must match "
+        "the nodes' interfaces); enable-l2-announcements in cilium-config",
+        evidence="no Lease kube-system/cilium-l2announce-network-envoy-external",
+    ),
+    Failure(
+        "stale L2 lease",
+        _stale_lease,
+        "envoy-internal L2 lease",
+        f"{K} -n kube-system get pods -l k8s-app=cilium -o wide; "
+        f"{K} -n kube-system logs <agent on node-1> -c cilium-agent",
+        evidence="held by node-1 but not renewed for 600s",
+    ),
     Failure(
         "route not accepted",
         _route_not_accepted,
         "HTTPRoute observability/grafana",
-        "describe httproute grafana",
-        evidence="NotAllowedByListeners",
+        ROUTE_FIX.format(ns="observability", name="grafana", svc="grafana-service:3000", svc_name="grafana-service"),
+        evidence="envoy-internal: Accepted=False (NotAllowedByListeners",
     ),
     Failure(
-        "route backend missing", _backend_missing, "HTTPRoute blog/blog", "get service blog", evidence="BackendNotFound"
+        "route backend missing",
+        _backend_missing,
+        "HTTPRoute blog/blog",
+        ROUTE_FIX.format(ns="blog", name="blog", svc="blog:8080", svc_name="blog"),
+        evidence="envoy-external: ResolvedRefs=False (BackendNotFound",
     ),
     Failure(
         "internal app on the external gateway",
         _internal_app_on_external,
         "HTTPRoute observability/grafana",
-        "pulumi up --stack main",
+        "pulumi up --stack main (the route was changed by hand)",
         evidence="attached to envoy-external too",
     ),
     Failure(
         "policy not accepted",
         _policy_not_accepted,
         "ClientTrafficPolicy envoy",
-        "describe clienttrafficpolicy envoy",
+        f"{K} -n network describe clienttrafficpolicy envoy; {K} -n network logs deploy/envoy-gateway",
         evidence="envoy-internal: Accepted=False",
     ),
     Failure(
         "certificate expiring",
         _certificate_expiring,
         "Certificate wildcard-tls",
-        "renewal is failing",
+        f"renewal is failing: {CERT_FIX}",
         status=Status.WARN,
         evidence="5 days left",
     ),
-    Failure(
-        "certificate expired",
-        _certificate_expired,
-        "Certificate wildcard-tls",
-        "describe certificate wildcard-tls",
-        evidence="expired",
-    ),
+    Failure("certificate expired", _certificate_expired, "Certificate wildcard-tls", CERT_FIX, evidence="expired on"),
     Failure(
         "certificate not ready",
         _certificate_not_ready,
         "Certificate wildcard-tls",
-        "challenges",
-        evidence="DoesNotExist",
+        CERT_FIX,
+        evidence="Ready=False (DoesNotExist",
     ),
     Failure(
         "cilium-config drift",
         _cilium_config_drift,
         "cilium-config",
-        "pulumi up --stack main",
+        "pulumi up --stack main puts the stack's values back (the agents restart on a config change); "
+        "a hand-made `helm upgrade cilium` is the usual cause",
         evidence="bpf-lb-mode='snat' (the stack asks 'dsr')",
     ),
-    Failure("agents not ready", _agents_not_ready, "agents", "get pods -l k8s-app=cilium", evidence="2 of 3"),
-    Failure("no DNS endpoints", _no_dns_endpoints, "kube-dns endpoints", "-l k8s-app=kube-dns"),
+    Failure(
+        "agents not ready",
+        _agents_not_ready,
+        "agents",
+        f"{K} -n kube-system get pods -l k8s-app=cilium -o wide; "
+        f"then {K} -n kube-system logs <unready pod> -c cilium-agent",
+        evidence="2 of 3 agents ready",
+    ),
+    Failure(
+        "no DNS endpoints",
+        _no_dns_endpoints,
+        "kube-dns endpoints",
+        f"{K} -n kube-system get pods -l k8s-app=kube-dns -o wide; {K} -n kube-system logs -l k8s-app=kube-dns",
+        evidence="Service kube-system/kube-dns has no ready endpoint",
+    ),
     Failure(
         "external-dns down",
         _external_dns_down,
         "external-dns-cloudflare",
-        "logs -l app.kubernetes.io/name=external-dns-cloudflare",
+        f"{EXTERNAL_DNS_LOGS}; its token: Secret network/external-dns-cloudflare (restarts roll a new one in)",
+        evidence="0 of 1 replicas ready",
     ),
-    Failure("tunnel down", _tunnel_down, "tunnel homelab-main", "UDP 7844", evidence="down, 0 cloudflared"),
+    Failure(
+        "tunnel down",
+        _tunnel_down,
+        "tunnel homelab-main",
+        f"{CLOUDFLARED_LOGS}; cloudflared needs outbound UDP 7844 (QUIC) and its token "
+        "(Secret network/cloudflared-tunnel)",
+        evidence="down, 0 cloudflared connected (0 connections), 2 replicas",
+    ),
     Failure(
         "tunnel degraded",
         _one_connector,
         "tunnel homelab-main",
-        "app.kubernetes.io/name=cloudflared",
+        CLOUDFLARED_LOGS,
         status=Status.WARN,
-        evidence="1 cloudflared connected",
+        evidence="degraded, 1 cloudflared connected (4 connections), 2 replicas",
     ),
     Failure(
         "tunnel record elsewhere",
         _tunnel_record_elsewhere,
         "record external.example.com",
-        "pulumi up --stack main",
-        evidence="f70ff985-a4ef-4643-bbbc-4a0ed4fc8415.cfargotunnel.com",
+        "pulumi up --stack main (the record is the program's)",
+        evidence=f"CNAME to old-tunnel.cfargotunnel.com; the tunnel is {TUNNEL_ID['main']}.cfargotunnel.com",
     ),
     Failure(
-        "record not proxied", _record_not_proxied, "record blog.example.com", "turn the proxy on", evidence="DNS only"
+        "record not proxied",
+        _record_not_proxied,
+        "record blog.example.com",
+        "external-dns sets proxied only when it writes the record: turn the proxy on in the dashboard, "
+        "or delete the record and its TXT so external-dns writes them again",
+        evidence="DNS only",
     ),
     Failure(
         "wrong owner TXT",
         _wrong_owner,
         "owner blog.example.com",
-        "another external-dns",
+        "another external-dns (owner 'homelab-staging') manages blog.example.com: remove the app from that "
+        "cluster's homelab:apps, or delete the record and its TXT so this cluster's external-dns takes it over",
         evidence="owner 'homelab-staging'",
     ),
     Failure(
         "no record",
         _no_record,
         "record status.example.com",
-        "Accepted on envoy-external",
+        f"{EXTERNAL_DNS_LOGS}; the route must be Accepted on envoy-external (Gateways above)",
         evidence="external-dns has not published it",
-        also=("owner status.example.com",),
+        also=(
+            Line(
+                "owner status.example.com",
+                "the record was made by hand or by another tool: delete it, external-dns writes it and its TXT again",
+                "no ownership TXT k8s.cname-status.example.com",
+            ),
+        ),
     ),
     Failure(
         "public DNS outside Cloudflare",
         _dns_not_cloudflare,
         "resolve blog.example.com",
-        "turn the proxy on",
-        evidence=NOT_EDGE,
+        "turn the proxy on for the record, or delete the record that shadows it (external-dns above)",
+        evidence=f"{NOT_EDGE} is not Cloudflare's edge",
     ),
     Failure(
         "DNS records forbidden",
         _dns_forbidden,
         "record external.example.com",
-        "Zone / DNS / Read",
-        evidence="403",
-        also=(
-            "record blog.example.com",
-            "owner blog.example.com",
-            "record status.example.com",
-            "owner status.example.com",
+        PERMISSIONS_FIX,
+        evidence="cannot read it: HTTP 403 (10000: Authentication error)",
+        also=tuple(
+            Line(name, PERMISSIONS_FIX, "cannot read it: HTTP 403 (10000: Authentication error)")
+            for name in (
+                "record blog.example.com",
+                "owner blog.example.com",
+                "record status.example.com",
+                "owner status.example.com",
+            )
         ),
     ),
     Failure(
-        "route forbidden", _route_forbidden, "HTTPRoute home-automation/home-assistant", "auth can-i", evidence="403"
+        "route forbidden",
+        _route_forbidden,
+        "HTTPRoute home-automation/home-assistant",
+        f"{K} auth can-i --list shows what the kubeconfig user may read",
+        evidence='cannot read it: HTTP 403 Forbidden: httproutes.gateway.networking.k8s.io "home-assistant"',
     ),
 ]
 
@@ -1109,11 +1341,10 @@ def test_each_failure_fails_exactly_its_check(homelab: Homelab, failure: Failure
     checks = homelab.run(exp)
     assert list(statuses(checks)) == list(healthy)  # the same checks, in the same order
     bad = {c.name: c for c in not_passed(checks)}
-    assert sorted(bad) == sorted([failure.check, *failure.also])
-    check = bad[failure.check]
-    assert check.status is failure.status, check
-    assert failure.evidence in check.evidence, check
-    assert failure.fix in check.fix, check
+    lines = [Line(failure.check, failure.fix, failure.evidence, failure.status), *failure.also]
+    assert sorted(bad) == sorted(line.check for line in lines)
+    for line in lines:
+        assert_line(bad[line.check], line.check, line.status, line.fix, line.evidence)
     assert {m for m, _ in homelab.api.requests} == {"GET"}
 
 
@@ -1135,20 +1366,26 @@ def test_the_failures_cover_the_issue_s_list() -> None:
 # what cannot be reached: one clear line each, quickly, never a traceback
 
 
+def unreachable_cluster_fix(host: str) -> str:
+    return (
+        f"is the cluster up, {host} reachable from here and the context's credentials valid? "
+        "kubectl --context main get --raw /version"
+    )
+
+
 def test_an_unreachable_cluster_is_one_fail_line(homelab: Homelab, tmp_path: Path) -> None:
     exp = expected("main")
     homelab.load(exp)
-    config = write_kubeconfig(tmp_path / "config", {"main": f"http://127.0.0.1:{closed_port()}"})
+    host = f"http://127.0.0.1:{closed_port()}"
+    config = write_kubeconfig(tmp_path / "config", {"main": host})
     start = time.monotonic()
     checks = homelab.run(exp, kubeconfig=str(config))
     assert time.monotonic() - start < 10
     cluster = [c for c in checks if c.group not in ("Access", "Public DNS", "external-dns", "Cloudflare Tunnel")]
     assert cluster == []  # every cluster check skipped
-    line = next(c for c in checks if c.name == "cluster main")
-    assert line.status is Status.FAIL
-    assert "Connection refused" in line.evidence and "cluster checks skipped" in line.evidence
-    assert "kubectl --context main get --raw /version" in line.fix
-    assert [c.name for c in not_passed(checks)] == ["cluster main"]
+    [line] = not_passed(checks)
+    assert_line(line, "cluster main", Status.FAIL, unreachable_cluster_fix(host), "Connection refused")
+    assert line.evidence.endswith("; cluster checks skipped")
 
 
 def test_a_cluster_that_never_answers_is_bounded(
@@ -1162,13 +1399,13 @@ def test_a_cluster_that_never_answers_is_bounded(
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        config = write_kubeconfig(tmp_path / "config", {"main": f"http://127.0.0.1:{silent.getsockname()[1]}"})
+        host = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        config = write_kubeconfig(tmp_path / "config", {"main": host})
         start = time.monotonic()
         checks = homelab.run(exp, kubeconfig=str(config))
         assert time.monotonic() - start < 3
-    line = next(c for c in checks if c.name == "cluster main")
-    assert line.status is Status.FAIL and "timed out" in line.evidence
-    assert [c.name for c in not_passed(checks)] == ["cluster main"]
+    [line] = not_passed(checks)
+    assert_line(line, "cluster main", Status.FAIL, unreachable_cluster_fix(host), "timed out")
 
 
 def test_a_missing_context_or_kubeconfig_is_one_fail_line(homelab: Homelab, tmp_path: Path) -> None:
@@ -1177,14 +1414,21 @@ def test_a_missing_context_or_kubeconfig_is_one_fail_line(homelab: Homelab, tmp_
     only_main = write_kubeconfig(tmp_path / "config", {"main": homelab.api.url})
     for path, says in ((only_main, "no context 'staging'"), (tmp_path / "absent", "no kubeconfig at")):
         checks = homelab.run(exp, kubeconfig=str(path))
-        line = next(c for c in checks if c.name == "cluster staging")
-        assert line.status is Status.FAIL and says in line.evidence, line
-        assert "kubeContext is 'staging'" in line.fix
-        assert [c.name for c in not_passed(checks)] == ["cluster staging"]
+        [line] = not_passed(checks)
+        fix = (
+            "homelab:cluster.kubeContext is 'staging': add that context to the kubeconfig, "
+            "or point KUBECONFIG at the file that has it"
+        )
+        assert_line(line, "cluster staging", Status.FAIL, fix, says)
     assert "contexts there: main" in homelab.run(exp, kubeconfig=str(only_main))[0].evidence
 
 
 TUNNELS = "/accounts/0123456789abcdef0123456789abcdef/cfd_tunnel"
+TOKEN_FIX = (
+    "export CLOUDFLARE_API_TOKEN=<the stack's homelab:cloudflareApiToken> (doctor only reads), or install the "
+    "Pulumi CLI, log in and export PULUMI_CONFIG_PASSPHRASE: doctor runs "
+    "`pulumi config get --stack main homelab:cloudflareApiToken`"
+)
 
 
 @pytest.mark.parametrize(
@@ -1207,11 +1451,13 @@ def test_a_rejected_token_is_one_fail_line_and_never_shown(homelab: Homelab, how
     checks = homelab.run(exp)
     cloudflare = [c for c in checks if c.group in ("Cloudflare Tunnel", "external-dns") and c.name != "cloudflared"]
     assert [c.name for c in cloudflare] == ["external-dns-cloudflare"]  # the cluster's own checks stay
-    line = next(c for c in checks if c.name == "Cloudflare API")
-    assert line.status is Status.FAIL
-    assert says in line.evidence and "Cloudflare checks skipped" in line.evidence
-    assert "wrong, expired or revoked" in line.fix
-    assert [c.name for c in not_passed(checks)] == ["Cloudflare API"]
+    [line] = not_passed(checks)
+    fix = (
+        "the token is wrong, expired or revoked, or lacks Account / Cloudflare Tunnel / Read on the account: "
+        f'create one (README "Secrets") and give it again; {TOKEN_FIX}'
+    )
+    assert_line(line, "Cloudflare API", Status.FAIL, fix, f"token from $CLOUDFLARE_API_TOKEN {says}")
+    assert line.evidence.endswith("; Cloudflare checks skipped")
     assert TOKEN not in json.dumps([c.__dict__ for c in checks], default=str)
 
 
@@ -1222,25 +1468,51 @@ def test_an_error_that_echoes_the_token_is_masked(homelab: Homelab) -> None:
     checks = homelab.run(exp)
     text = json.dumps([c.__dict__ for c in checks], default=str)
     assert TOKEN not in text and "Bearer [secret]" in text
+    line = next(c for c in checks if c.name == "record external.example.com")
+    evidence = "cannot read it: HTTP 500 (10000: bad header Bearer [secret])"
+    assert_line(line, "record external.example.com", Status.FAIL, "retry; https://www.cloudflarestatus.com", evidence)
+
+
+@pytest.mark.parametrize(("status", "message"), [(500, "Internal Server Error"), (503, "Service Unavailable")])
+def test_a_cloudflare_api_answering_5xx_is_one_fail_line(homelab: Homelab, status: int, message: str) -> None:
+    """A server error to the first call says nothing of the token: never "accepted", nothing else asked."""
+    exp = expected("main+public")
+    homelab.load(exp)
+    homelab.api.cloudflare.errors[TUNNELS] = (status, message)
+    checks = homelab.run(exp)
+    [line] = not_passed(checks)
+    fix = "a fault at Cloudflare: retry later; https://www.cloudflarestatus.com"
+    assert_line(line, "Cloudflare API", Status.FAIL, fix)
+    assert line.evidence == (
+        f"Cloudflare API answered HTTP {status} (10000: {message}); token from $CLOUDFLARE_API_TOKEN not checked; "
+        "Cloudflare checks skipped"
+    )
+    cloudflare = [
+        c.name for c in checks if c.group in ("Cloudflare Tunnel", "external-dns") or c.name.startswith("zone")
+    ]
+    assert cloudflare == ["external-dns-cloudflare", "cloudflared"]  # the cluster's own checks stay
+    asked = [urlsplit(path).path for _, path in homelab.api.requests if path.startswith("/client/v4/")]
+    assert asked == [f"/client/v4{TUNNELS}"]  # the first call only
 
 
 def test_an_unreachable_cloudflare_api_is_one_fail_line(homelab: Homelab) -> None:
     exp = expected("main+public")
     homelab.load(exp)
-    checks = homelab.run(exp, cloudflare_api=f"http://127.0.0.1:{closed_port()}/client/v4")
-    assert [c.name for c in not_passed(checks)] == ["Cloudflare API"]
-    assert "no answer from" in not_passed(checks)[0].evidence
+    url = f"http://127.0.0.1:{closed_port()}/client/v4"
+    checks = homelab.run(exp, cloudflare_api=url)
+    [line] = not_passed(checks)
+    fix = "is api.cloudflare.com reachable from here (HTTPS proxy?); $HOMELAB_CLOUDFLARE_API overrides the URL"
+    assert_line(line, "Cloudflare API", Status.FAIL, fix, f"no answer from {url}")
+    assert line.evidence.endswith("; Cloudflare checks skipped")
 
 
 def test_without_a_token_cloudflare_is_skipped_with_a_warning(homelab: Homelab) -> None:
     exp = expected("main")
     homelab.load(exp)
     checks = homelab.run(exp, env={})
-    line = next(c for c in checks if c.name == "Cloudflare API")
-    assert line.status is Status.WARN
-    assert "no $CLOUDFLARE_API_TOKEN, and no pulumi CLI on PATH" in line.evidence
-    assert "export CLOUDFLARE_API_TOKEN=" in line.fix and "pulumi config get --stack main" in line.fix
-    assert [c.name for c in not_passed(checks)] == ["Cloudflare API"]
+    [line] = not_passed(checks)
+    evidence = "no $CLOUDFLARE_API_TOKEN, and no pulumi CLI on PATH to read homelab:cloudflareApiToken"
+    assert_line(line, "Cloudflare API", Status.WARN, TOKEN_FIX, f"{evidence}: Cloudflare checks skipped")
     assert not any(c.group == "Cloudflare Tunnel" and c.name != "cloudflared" for c in checks)
 
 
@@ -1277,16 +1549,22 @@ def test_an_unexpected_answer_is_one_fail_line_not_a_traceback(
     homelab.load(exp)
     _path("/gateways/envoy-internal")(homelab)["status"]["addresses"] = ["10.11.1.21"]  # not objects
     checks = homelab.run(exp)
-    assert [c.name for c in not_passed(checks)] == ["Gateway envoy-internal"]
-    assert "doctor cannot read the object" in not_passed(checks)[0].evidence
+    [line] = not_passed(checks)
+    fix = (
+        "a version of the object doctor does not know: compare it with `kubectl get -o yaml`; "
+        "re-run with --debug for the traceback"
+    )
+    assert_line(line, "Gateway envoy-internal", Status.FAIL, fix, "doctor cannot read the object: ")
 
     def broken(*_: Any) -> list[Check]:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(runner, "public_part", broken)
     checks = homelab.run(exp)
-    line = next(c for c in checks if c.name == "public DNS")
-    assert line.status is Status.FAIL and "RuntimeError: boom" in line.evidence and "--debug" in line.fix
+    assert [c.name for c in not_passed(checks)] == ["Gateway envoy-internal", "public DNS"]
+    line = not_passed(checks)[1]
+    fix = "a bug in doctor or an answer it does not understand: re-run with --debug for the traceback"
+    assert_line(line, "public DNS", Status.FAIL, fix, "doctor stopped: RuntimeError: boom")
     with pytest.raises(RuntimeError):
         homelab.run(exp, debug=True)
 
@@ -1338,9 +1616,12 @@ def test_the_command_prints_the_table_and_exits_0_when_nothing_fails(
     _gateway_not_programmed(homelab)
     code, out, _ = cli_env("--stack", "main", capsys=capsys)
     assert code == 1
-    fail = out.splitlines().index(next(ln for ln in out.splitlines() if ln.strip().startswith("FAIL")))
-    assert "Gateway envoy-external" in out.splitlines()[fail]
-    assert out.splitlines()[fail + 1].strip().startswith("fix: kubectl --context main -n network describe gateway")
+    lines = out.splitlines()
+    [fail] = [i for i, ln in enumerate(lines) if ln.strip().startswith("FAIL")]
+    assert lines[fail].split()[:3] == ["FAIL", "Gateway", "envoy-external"]
+    fix = GATEWAY_FIX.format(gw="envoy-external", then="its Service must have 10.11.1.22 (LB-IPAM above)")
+    assert lines[fail + 1].strip() == f"fix: {fix}"
+    assert lines[-1] == "25 checks: 24 PASS, 0 WARN, 1 FAIL"
 
 
 def test_json_output_for_scripts(
@@ -1356,7 +1637,7 @@ def test_json_output_for_scripts(
     assert [(r["group"], r["check"], r["status"]) for r in warn] == [
         ("Certificates", "Certificate wildcard-tls", "WARN")
     ]
-    assert warn[0]["fix"].startswith("renewal is failing")
+    assert warn[0]["fix"] == f"renewal is failing: {CERT_FIX}".replace("--context main", "--context staging")
     assert {r["fix"] for r in rows if r["status"] == "PASS"} == {None}
     assert rows[0] == {
         "group": "Access",
@@ -1449,11 +1730,28 @@ def test_probe_reports_status_and_issuer(tls_server: int) -> None:
     assert "certificate not trusted" in wrong_name.error and "other.doctor.test" in wrong_name.error
     refused = checks_dns.probe("app.doctor.test", port=closed_port(), connect_to="127.0.0.1", timeout=2)
     assert "ConnectionRefusedError" in refused.error
-    assert checks_dns.check_probe(exp, "app.doctor.test", refused).status is Status.FAIL
-    assert checks_dns.check_probe(exp, "x", checks_dns.Probe(530, "Google Trust Services (WE1)")).fix.startswith(
-        "Cloudflare reached no origin"
+    assert_line(
+        checks_dns.check_probe(exp, "app.doctor.test", refused),
+        "probe app.doctor.test",
+        Status.FAIL,
+        "see the checks above for this name",
+        "https://app.doctor.test/: ConnectionRefusedError",
     )
-    assert "HTTPRoute" in checks_dns.check_probe(exp, "x", checks_dns.Probe(404, "CA")).fix
+    assert_line(
+        checks_dns.check_probe(exp, "x", checks_dns.Probe(530, "Google Trust Services (WE1)")),
+        "probe x",
+        Status.FAIL,
+        "Cloudflare reached no origin: the tunnel (Cloudflare Tunnel above), or cloudflared cannot reach "
+        "envoy-external or verify its certificate for external.example.com",
+        "HTTP 530, certificate from Google Trust Services (WE1)",
+    )
+    assert_line(
+        checks_dns.check_probe(exp, "x", checks_dns.Probe(404, "CA")),
+        "probe x",
+        Status.FAIL,
+        "no route answers x: its HTTPRoute must be Accepted on envoy-external",
+        "HTTP 404",
+    )
 
 
 def test_the_probe_option_probes_each_public_name(homelab: Homelab, tls_server: int) -> None:
@@ -1489,9 +1787,43 @@ def test_nothing_leaves_the_loopback(loopback_only: list[str]) -> None:
     for name in ("connect", "connect_ex", "sendto"):
         assert getattr(socket.socket, name).__qualname__.startswith("loopback_only."), name
     checks = checks_dns.public_dns_checks(expected("main"), [(checks_dns.DEFAULT_NAMESERVER, 53)])
-    assert checks[0].status is Status.FAIL
+    fix = "the tunnel's record (Cloudflare Tunnel above); pulumi up --stack main"
+    assert_line(checks[0], "resolve external.example.com", Status.FAIL, fix, "is outside the loopback (asked 1.1.1.1)")
     assert loopback_only and all("'1.1.1.1', 53" in attempt for attempt in loopback_only), loopback_only
     loopback_only.clear()
+
+
+def test_the_fake_answers_lists_as_the_apis_filter_them() -> None:
+    """The fake's lists honour the filters doctor relies on, and a filter not sent selects all
+    (so a filter doctor stops sending lets a healthy fixture's decoys in)."""
+    slices = cluster_objects(expected("main"))["/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices"]
+
+    def names(query: dict[str, list[str]]) -> list[str]:
+        return [i["metadata"]["name"] for i in selected(slices, query)["items"]]
+
+    everything = ["hubble-peer-5q8wz", "kube-dns-upstream-m2d9c", "kube-dns-x7k2p"]
+    assert names({}) == everything
+    assert names({"labelSelector": ["kubernetes.io/service-name=kube-dns"]}) == ["kube-dns-x7k2p"]
+    assert names({"labelSelector": ["kubernetes.io/service-name==kube-dns"]}) == ["kube-dns-x7k2p"]
+    assert names({"labelSelector": ["kubernetes.io/service-name!=kube-dns"]}) == everything[:2]
+    assert names({"labelSelector": ["kubernetes.io/service-name=kube-dns,app=x"]}) == []
+    assert names({"fieldSelector": ["metadata.name=hubble-peer-5q8wz"]}) == everything[:1]
+    for bad in ({"labelSelector": ["kubernetes.io/service-name in (kube-dns)"]}, {"fieldSelector": ["spec.x=1"]}):
+        with pytest.raises(ValueError):
+            names(bad)
+    cf = cloudflare_state(expected("main"))
+    zone = {"name": "example.com", "account.id": "0123456789abcdef0123456789abcdef", "status": "active"}
+    assert [z["id"] for z in filtered(cf.zones, zone, ZONE_FILTERS)] == [ZONE_ID["main"]]
+    for dropped in zone:
+        assert len(filtered(cf.zones, {k: v for k, v in zone.items() if k != dropped}, ZONE_FILTERS)) == 2
+    tunnel = {"name": "homelab-main", "is_deleted": "false"}
+    assert [t["id"] for t in filtered(cf.tunnels, tunnel, TUNNEL_FILTERS)] == [TUNNEL_ID["main"]]
+    assert [t["id"] for t in filtered(cf.tunnels, {"is_deleted": "true"}, TUNNEL_FILTERS)] == [DELETED_TUNNEL_ID]
+    assert len(filtered(cf.tunnels, {}, TUNNEL_FILTERS)) == 3
+    records = cf.records[ZONE_ID["main"]]
+    assert [r["type"] for r in filtered(records, {"name.exact": "External.example.com"}, RECORD_FILTERS)] == ["CNAME"]
+    assert [r["name"] for r in filtered(records, {"type": "TXT"}, RECORD_FILTERS)] == ["k8s.cname-www.example.com"]
+    assert filtered(records, {}, RECORD_FILTERS) == records
 
 
 def test_cloudflare_ranges_and_nameservers() -> None:
@@ -1510,15 +1842,18 @@ def test_public_dns_failures_name_their_cause(homelab: Homelab, monkeypatch: pyt
     exp = expected("main+public")
     homelab.load(exp)
     del homelab.dns.answers["status.example.com"]
-    checks = {c.name: c for c in homelab.run(exp)}
-    assert "NXDOMAIN" in checks["resolve status.example.com"].evidence
-    assert "external-dns has not published it" in checks["resolve status.example.com"].fix
+    [line] = not_passed(homelab.run(exp))
+    fix = "external-dns has not published it (external-dns above)"
+    assert_line(line, "resolve status.example.com", Status.FAIL, fix, "NXDOMAIN: no such name")
     monkeypatch.setattr(checks_dns, "DNS_LIFETIME", 0.15)
     start = time.monotonic()
     silent = checks_dns.public_dns_checks(exp, [("127.0.0.1", closed_port())])
     assert time.monotonic() - start < 1.5  # the first timeout is not waited for again
-    assert [c.status for c in silent] == [Status.FAIL] * 3
-    assert "timeout" in silent[2].evidence and "--nameserver" in silent[0].fix
+    server = silent[0].evidence.rsplit("(asked ", 1)[1].rstrip(")")
+    fix = f"is {server} reachable from here (DNS over UDP)? --nameserver picks another public resolver"
+    names = ["resolve external.example.com", "resolve blog.example.com", "resolve status.example.com"]
+    for line, name in zip(silent, names, strict=True):
+        assert_line(line, name, Status.FAIL, fix, "no answer from the resolver (timeout)")
 
 
 def test_pure_checks_without_a_server() -> None:
@@ -1533,26 +1868,59 @@ def test_pure_checks_without_a_server() -> None:
             record("TXT", "k8s.blog.example.com", '"heritage=external-dns,external-dns/owner=homelab"')
         ]
     }
-    old = checks_cloudflare.check_owner(exp, "blog.example.com", legacy)
-    assert old.status is Status.WARN and "k8s.cname-blog.example.com" in old.evidence
+    assert_line(
+        checks_cloudflare.check_owner(exp, "blog.example.com", legacy),
+        "owner blog.example.com",
+        Status.WARN,
+        "if k8s.cname-blog.example.com does not appear after external-dns's next sync "
+        f"({EXTERNAL_DNS_LOGS}), delete the old TXT and the record so it writes both again",
+        "TXT k8s.blog.example.com: owner homelab, in the format of external-dns before 0.18 only",
+    )
     assert checks_cloudflare.txt_labels('"a=b,external-dns/owner=x"') == {"a": "b", "external-dns/owner": "x"}
     # more connectors than replicas: someone runs the tunnel's token elsewhere
     tid = TUNNEL_ID["main"]
     extra = [*cf.connections[tid], {**cf.connections[tid][0], "id": "connector-9"}]
-    tunnel = checks_cloudflare.check_tunnel(exp, cf.tunnels, extra)
-    assert tunnel.status is Status.WARN and "outside this cluster" in tunnel.evidence
+    ours = [t for t in cf.tunnels if t["id"] == tid]
+    assert_line(
+        checks_cloudflare.check_tunnel(exp, ours, extra),
+        "tunnel homelab-main",
+        Status.WARN,
+        CLOUDFLARED_LOGS,
+        "3 cloudflared connected (12 connections), 2 replicas (a cloudflared outside this cluster runs the tunnel's",
+    )
     # an A record where external-dns's CNAME belongs
-    a = checks_cloudflare.check_app_record(exp, "blog.example.com", [record("A", "blog.example.com", "198.51.100.7")])
-    assert a.status is Status.FAIL and "A 198.51.100.7" in a.evidence
+    assert_line(
+        checks_cloudflare.check_app_record(exp, "blog.example.com", [record("A", "blog.example.com", "198.51.100.7")]),
+        "record blog.example.com",
+        Status.FAIL,
+        "delete it: external-dns writes its own",
+        "A 198.51.100.7; no CNAME to external.example.com",
+    )
     # absent objects FAIL with the command that creates them
-    lease = checks_cluster.check_lease(exp, "envoy-external", "10.11.1.22", None, NOW)
-    assert lease.status is Status.FAIL and "l2-policy" in lease.fix
-    assert checks_gateway.check_certificate(exp, None, NOW).fix == "pulumi up --stack main (cert-manager)"
+    assert_line(
+        checks_cluster.check_lease(exp, "envoy-external", "10.11.1.22", None, NOW),
+        "envoy-external L2 lease",
+        Status.FAIL,
+        f"{K} get ciliuml2announcementpolicy l2-policy -o yaml (it must select the Service; l2Interfaces must match "
+        "the nodes' interfaces); enable-l2-announcements in cilium-config",
+        "no Lease kube-system/cilium-l2announce-network-envoy-external: no node answers ARP for 10.11.1.22",
+    )
+    assert_line(
+        checks_gateway.check_certificate(exp, None, NOW),
+        "Certificate wildcard-tls",
+        Status.FAIL,
+        "pulumi up --stack main (cert-manager)",
+        "no Certificate network/wildcard-tls",
+    )
     # a certificate for other names is not the stack's
     cert = copy.deepcopy(objects[CERT])
     cert["spec"]["dnsNames"] = ["example.com"]
-    assert (
-        "the stack asks ['example.com', '*.example.com']" in checks_gateway.check_certificate(exp, cert, NOW).evidence
+    assert_line(
+        checks_gateway.check_certificate(exp, cert, NOW),
+        "Certificate wildcard-tls",
+        Status.FAIL,
+        "pulumi up --stack main",
+        "names ['example.com'], the stack asks ['example.com', '*.example.com']",
     )
     assert checks_dns.issuer_of(
         {"issuer": ((("organizationName", "Google Trust Services"),), (("commonName", "WE1"),))}

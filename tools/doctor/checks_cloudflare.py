@@ -3,8 +3,8 @@ connections, the tunnel's DNS record, and for each public app the record externa
 its ownership TXT.
 
 The token comes from :mod:`tools.doctor.credentials`; without one the Cloudflare checks are
-skipped with one WARN that says how to give one; a rejected one, or an API that does not answer,
-is one FAIL line.
+skipped with one WARN that says how to give one; a rejected one, an API that does not answer, or
+one that answers the first call with a server error (5xx), is one FAIL line.
 """
 
 from __future__ import annotations
@@ -235,6 +235,15 @@ def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
     except CloudflareError as exc:
         if exc.status == 403:  # the stack's token may list the tunnels of its account: this one may not
             raise TokenRejectedError(f"refused on account {account}: {exc}", 403) from None
+        if exc.status is not None and exc.status >= 500:  # no proper answer: the token is not known good
+            return [
+                failed(
+                    ACCESS,
+                    TOKEN_CHECK,
+                    f"Cloudflare API answered {exc}; token from {token.source} not checked; Cloudflare checks skipped",
+                    "a fault at Cloudflare: retry later; https://www.cloudflarestatus.com",
+                )
+            ]
         first = _error(TUNNEL, tunnel_check, exc)
     out = [passed(ACCESS, TOKEN_CHECK, f"token from {token.source}, accepted")]
     tunnel_id = str(tunnels[0].get("id")) if tunnels else None
@@ -277,8 +286,8 @@ def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
 
 
 def cloudflare_checks(exp: Expected, token: Token, base_url: str | None) -> list[Check]:
-    """Every Cloudflare check. No token, a rejected token or no answer is one line, and the rest
-    is skipped with it."""
+    """Every Cloudflare check. No token, a rejected token, no answer or a 5xx to the first call is
+    one line, and the rest is skipped with it."""
     if token.value is None:
         return [warned(ACCESS, TOKEN_CHECK, f"{token.source}: Cloudflare checks skipped", token_fix(exp))]
     api = Api(token.value, base_url)
