@@ -232,11 +232,12 @@ def test_chart_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         folder.mkdir()
         (folder / "cilium-1.20.0.tgz").write_bytes(b"not really a chart")
     monkeypatch.setenv("HOMELAB_CHARTS", str(env))
-    assert charts.locate(chart, mine) == mine / "cilium-1.20.0.tgz"  # --charts first
-    assert charts.locate(chart) == env / "cilium-1.20.0.tgz"  # then $HOMELAB_CHARTS
+    unrecorded: charts.Lock = {"registry": {}, "shared": {}}  # the order, not the digests, is tested here
+    assert charts.locate(chart, mine, unrecorded) == mine / "cilium-1.20.0.tgz"  # --charts first
+    assert charts.locate(chart, None, unrecorded) == env / "cilium-1.20.0.tgz"  # then $HOMELAB_CHARTS
     monkeypatch.delenv("HOMELAB_CHARTS")
     if charts.SHARED.is_dir():
-        assert charts.locate(chart) == charts.SHARED / "cilium-1.20.0.tgz"  # then ../shared/charts
+        assert charts.locate(chart, None, unrecorded) == charts.SHARED / "cilium-1.20.0.tgz"  # then ../shared/charts
     missing = charts.Chart("cilium", "9.9.9", "https://helm.cilium.io/")
     with pytest.raises(charts.ChartError) as err:
         charts.locate(missing, mine)
@@ -299,15 +300,16 @@ def test_make_charts_records_digests_and_refuses_a_changed_package(
     (line,) = charts.pull([chart], stand_in, cache, lock)
     digest = "c3a6b65dba4a85d297f2dce2e4f4e042be57e4e91b356a522d43dce188a70a85"  # sha256 of the bytes served
     assert line.split() == ["coredns-1.46.2.tgz", digest, "https://coredns.github.io/helm/coredns"]
-    assert charts.read_lock(lock) == {"coredns-1.46.2.tgz": digest}
+    assert charts.read_lock(lock) == {"registry": {"coredns-1.46.2.tgz": digest}, "shared": {}}
     # a cached package that no longer matches the lock is refused by the plan
     monkeypatch.setattr(charts, "SHARED", tmp_path / "no-shared")
     monkeypatch.setattr(charts, "CACHE", cache)
     monkeypatch.delenv("HOMELAB_CHARTS", raising=False)
-    assert charts.locate(chart, None, {"coredns-1.46.2.tgz": digest}) == cache / "coredns-1.46.2.tgz"
+    recorded = {"registry": {"coredns-1.46.2.tgz": digest}, "shared": {}}
+    assert charts.locate(chart, None, recorded) == cache / "coredns-1.46.2.tgz"
     (cache / "coredns-1.46.2.tgz").write_bytes(b"tampered")
     with pytest.raises(charts.ChartError, match=r"is not the .* that charts.lock recorded"):
-        charts.locate(chart, None, {"coredns-1.46.2.tgz": digest})
+        charts.locate(chart, None, recorded)
 
     # the registry republishes the same version with other bytes: refused, cache untouched
     (cache / "coredns-1.46.2.tgz").unlink()
@@ -462,3 +464,28 @@ def test_an_app_namespace_a_chart_creates_is_refused(project: Project, capsys: p
         "(kubernetes:core/v1:Namespace) and the cilium chart (cilium-1.20.0.tgz)"
     ) in err
     assert not (project.rendered / "staging").exists()
+
+
+def test_the_shared_packages_are_the_ones_the_lock_records(tmp_path: Path) -> None:
+    """charts.lock's `shared` digests are ../shared/charts/README.md's; a changed package there, or
+    one of your own that matches no record, is refused."""
+    lock = charts.read_lock()
+    assert lock["shared"] == {
+        "cert-manager-v1.21.1.tgz": "a8cd66ff9f8a185ad95acc56ce933d740a3957902e7c3054016f9b9779f6006e",
+        "cilium-1.20.0.tgz": "c5f013912360d1a334f44ef25f36da59ba3414cdb48f466ee12d0c4fdff27883",
+        "coredns-1.46.2.tgz": "7bf92026a0a80861688066d93a08844d2c8e6d3f6eebe9e66847f19cb2ade242",
+        "external-dns-1.21.1.tgz": "392aa2b288ffb36f17da83785a0beabe64a564d5f9bcba982ad36f0934ddc668",
+        "gateway-crds-helm-v1.9.0.tgz": "0a8f0e18478603bd5ee3062397e9e9565605f46bc142bda6db17777cb5f458a1",
+        "gateway-helm-v1.9.0.tgz": "00d2905a659fc930c67d0053fefb10948bdc5cf2ddca00e06f6abea95db5eb64",
+    }
+    if charts.SHARED.is_dir():
+        for name in lock["shared"]:
+            chart = charts.Chart(name.rsplit("-", 1)[0], name.rsplit("-", 1)[1].removesuffix(".tgz"))
+            assert charts.locate(chart) == charts.SHARED / name  # verified, not refused
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "coredns-1.46.2.tgz").write_bytes(b"a package of my own")
+    with pytest.raises(charts.ChartError, match=r"is none of the digests charts.lock records for coredns-1.46.2.tgz"):
+        charts.locate(charts.Chart("coredns", "1.46.2"), mine)
+    (mine / "coredns-9.9.9.tgz").write_bytes(b"unrecorded: yours to trust")
+    assert charts.locate(charts.Chart("coredns", "9.9.9"), mine) == mine / "coredns-9.9.9.tgz"

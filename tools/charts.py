@@ -7,9 +7,14 @@ Where the plan finds ``<chart>-<version>.tgz``, first match wins:
 1. ``--charts DIR`` or ``$HOMELAB_CHARTS``;
 2. ``../shared/charts`` beside the project (the build machines have it);
 3. ``charts/`` in the project: the cache ``make charts`` fills, online, with ``helm pull`` of each
-   release every stack file pins, from the release's repository or OCI registry. Each pulled
-   package's SHA-256 goes into ``charts.lock`` (committed): a later pull that differs is refused,
-   and the plan refuses a cached package that no longer matches it.
+   release every stack file pins, from the release's repository or OCI registry.
+
+``charts.lock`` (committed) holds the SHA-256 of every package the plan may render with, by
+where it comes from: ``registry`` (what ``make charts`` pulled; a later pull that differs is
+refused) and ``shared`` (``../shared/charts``, as its README lists them: packaged from the
+upstream tags, so most differ from the registries' bytes). A package whose digest is not the one
+recorded for its place is refused; a package in a folder of your own (``--charts``) passes when
+it matches either record, or when neither records that file.
 
 Offline and without a pinned chart the plan stops with the chart, the version and the places it
 looked (exit 2); ``--no-render`` skips rendering on purpose.
@@ -72,31 +77,54 @@ def search_path(charts_dir: Path | None = None) -> list[Path]:
     return [p for p in (explicit, SHARED, CACHE) if p is not None]
 
 
-def read_lock(path: Path = LOCK) -> dict[str, str]:
-    """``<chart file>: <sha256>`` for every package ``make charts`` pulled."""
+#: The sections of charts.lock: where a package comes from.
+REGISTRY, SHARED_SECTION = "registry", "shared"
+
+Lock = dict[str, dict[str, str]]
+
+
+def read_lock(path: Path = LOCK) -> Lock:
+    """``{section: {<chart file>: <sha256>}}`` (sections: ``registry``, ``shared``)."""
     if not path.is_file():
-        return {}
+        return {REGISTRY: {}, SHARED_SECTION: {}}
     data = yaml.safe_load(path.read_text()) or {}
-    return {str(k): str(v) for k, v in (data.get("charts") or {}).items()}
+    return {
+        section: {str(k): str(v) for k, v in (data.get(section) or {}).items()}
+        for section in (REGISTRY, SHARED_SECTION)
+    }
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def locate(chart: Chart, charts_dir: Path | None = None, lock: dict[str, str] | None = None) -> Path:
-    """The package of ``chart``; raises ChartError naming the chart, its version and the places."""
+def _verify(path: Path, place: Path, lock: Lock) -> None:
+    digest = sha256(path)
+    if place in (SHARED, CACHE):
+        section = SHARED_SECTION if place == SHARED else REGISTRY
+        expected = lock[section].get(path.name)
+        if expected is not None and digest != expected:
+            fix = (
+                "delete it and run `make charts` again" if place == CACHE else "it is not the package the project pins"
+            )
+            raise ChartError(f"{path}: sha256 {digest} is not the {expected} that charts.lock recorded; {fix}")
+        return
+    known = {lock[s][path.name] for s in lock if path.name in lock[s]}
+    if known and digest not in known:
+        raise ChartError(
+            f"{path}: sha256 {digest} is none of the digests charts.lock records for {path.name} "
+            f"({', '.join(sorted(known))}): not the package the project pins"
+        )
+
+
+def locate(chart: Chart, charts_dir: Path | None = None, lock: Lock | None = None) -> Path:
+    """The package of ``chart``, its digest checked; raises ChartError naming the chart, its
+    version and the places looked in."""
     places = search_path(charts_dir)
     for place in places:
         path = place / chart.file
         if path.is_file():
-            if place == CACHE:
-                expected = (read_lock() if lock is None else lock).get(chart.file)
-                if expected is not None and sha256(path) != expected:
-                    raise ChartError(
-                        f"{path}: sha256 {sha256(path)} is not the {expected} that charts.lock recorded; "
-                        "delete it and run `make charts` again"
-                    )
+            _verify(path, place, read_lock() if lock is None else lock)
             return path
     looked = ", ".join(str(p) for p in places)
     raise ChartError(
@@ -124,7 +152,8 @@ def release_chart(inputs: dict) -> Chart:
 
 def pull(charts: Iterable[Chart], helm: Path | str, cache: Path = CACHE, lock_path: Path = LOCK) -> list[str]:
     """`helm pull` every chart not yet cached into ``cache``; record digests in ``lock_path``."""
-    lock = read_lock(lock_path)
+    full = read_lock(lock_path)
+    lock = full[REGISTRY]
     cache.mkdir(parents=True, exist_ok=True)
     lines = []
     for chart in charts:
@@ -147,13 +176,17 @@ def pull(charts: Iterable[Chart], helm: Path | str, cache: Path = CACHE, lock_pa
             raise ChartError(f"{target}: sha256 {digest} is not the {lock[chart.file]} charts.lock recorded")
         lock[chart.file] = digest
         lines.append(f"{chart.file}  {digest}  {chart.source}")
-    write_lock(lock, lock_path)
+    write_lock(full, lock_path)
     return lines
 
 
-def write_lock(lock: dict[str, str], path: Path = LOCK) -> None:
-    header = "# sha256 of each chart package `make charts` pulled (tools/charts.py); committed\n"
-    path.write_text(header + yaml.safe_dump({"charts": dict(sorted(lock.items()))}, sort_keys=False))
+def write_lock(lock: Lock, path: Path = LOCK) -> None:
+    header = (
+        "# sha256 of the chart packages the plan may render with (tools/charts.py); committed.\n"
+        "# registry: what `make charts` pulled; shared: ../shared/charts, as its README lists them.\n"
+    )
+    body = {section: dict(sorted(lock.get(section, {}).items())) for section in (REGISTRY, SHARED_SECTION)}
+    path.write_text(header + yaml.safe_dump(body, sort_keys=False))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
