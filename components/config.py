@@ -447,6 +447,11 @@ class Promotion(Model):
     #: The stack main reads staging's release from.
     staging_stack: str = f"organization/{PROJECT}/staging"
 
+    @property
+    def staging_stack_name(self) -> str:
+        """The stack the gate reads: the last part of ``stagingStack``."""
+        return self.staging_stack.rsplit("/", 1)[-1]
+
 
 class StackConfig(Model):
     cluster: Cluster

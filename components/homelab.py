@@ -85,7 +85,7 @@ def read_member(stack: str, path: Path) -> Member:
 
 
 def _key(*parts: str) -> str:
-    return f"{PREFIX}{config.CLUSTER_KEY}." + ".".join(parts)
+    return config.key(config.CLUSTER_KEY, *parts)
 
 
 def _in(member: Member, key: str, value: object) -> str:
@@ -122,19 +122,19 @@ def _network_problems(a: Member, b: Member) -> Iterator[str]:
                 )
 
 
-#: Values no two clusters may share: (config key, what it is, how to read it).
-UNIQUE: tuple[tuple[str, str, Callable[[config.Cluster], str]], ...] = (
-    (_key("kubeContext"), "kubeconfig context", lambda c: c.kube_context),
-    (_key("clusterId"), "Cilium cluster id", lambda c: str(c.cluster_id)),
-    (_key("externalDns", "ownerId"), "external-dns owner id", lambda c: c.external_dns.owner_id),
-    (_key("cloudflare", "tunnelName"), "tunnel name", lambda c: c.tunnel_name),
-    (_key("cloudflare", "tunnelHostname"), "tunnel hostname", lambda c: c.tunnel_hostname),
-    (_key("domain"), "domain", lambda c: c.domain),
+#: Values no two clusters may share: (config key, how to read it).
+UNIQUE: tuple[tuple[str, Callable[[config.Cluster], str]], ...] = (
+    (_key("kubeContext"), lambda c: c.kube_context),
+    (_key("clusterId"), lambda c: str(c.cluster_id)),
+    (_key("externalDns", "ownerId"), lambda c: c.external_dns.owner_id),
+    (_key("cloudflare", "tunnelName"), lambda c: c.tunnel_name),
+    (_key("cloudflare", "tunnelHostname"), lambda c: c.tunnel_hostname),
+    (_key("domain"), lambda c: c.domain),
 )
 
 
 def _unique_problems(a: Member, b: Member) -> Iterator[str]:
-    for key, _, read in UNIQUE:
+    for key, read in UNIQUE:
         if read(a.cluster) == read(b.cluster):
             yield f"{_in(b, key, read(b.cluster))} is already {a.stack}'s ({a.file})"
 
@@ -154,7 +154,7 @@ def _gate_problems(member: Member, stacks: Sequence[str]) -> Iterator[str]:
     promotion = member.config.promotion
     if not promotion.require_staging:
         return
-    key = f"{PREFIX}{config.PROMOTION_KEY}.stagingStack"
+    key = config.key(config.PROMOTION_KEY, "stagingStack")
     parts = promotion.staging_stack.split("/")
     if len(parts) != 3 or parts[1] != config.PROJECT or not all(parts):
         yield (
@@ -173,7 +173,7 @@ def _gate_cycles(members: Sequence[Member]) -> Iterator[str]:
     reads: dict[str, str] = {}
     for m in members:
         promotion = m.config.promotion
-        other = promotion.staging_stack.rsplit("/", 1)[-1]
+        other = promotion.staging_stack_name
         if promotion.require_staging and other != m.stack:
             reads[m.stack] = other
     reported: set[frozenset[str]] = set()
@@ -189,7 +189,7 @@ def _gate_cycles(members: Sequence[Member]) -> Iterator[str]:
                 path = " -> ".join([*ring, ring[0]])
                 files = ", ".join(f"Pulumi.{s}.yaml" for s in ring)
                 yield (
-                    f"{PREFIX}{config.PROMOTION_KEY}.stagingStack: the gates read each other in a ring ({path}; "
+                    f"{config.key(config.PROMOTION_KEY, 'stagingStack')}: the gates read each other in a ring ({path}; "
                     f"{files}): set requireStaging: false on the stack that runs releases first"
                 )
 

@@ -65,7 +65,7 @@ class StagingGate(pulumi.ComponentResource):
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:promotion:StagingGate", name, None, opts)
         staging_stack = config.promotion.staging_stack
-        stack, other = get_stack(), staging_stack.rsplit("/", 1)[-1]
+        stack, other = get_stack(), config.promotion.staging_stack_name
         self.enabled = config.promotion.require_staging and stack != other
         if self.enabled:
             ref = pulumi.StackReference(

@@ -413,7 +413,7 @@ def referenced_stack(stack: str, config: Mapping[str, Any], root: Path = ROOT) -
         promotion = Promotion.model_validate(config.get(f"{PROJECT}:promotion") or {})
     except ValidationError:
         return None  # the program itself reports the bad key
-    other = promotion.staging_stack.rsplit("/", 1)[-1]
+    other = promotion.staging_stack_name
     if not promotion.require_staging or other == stack or not stack_file(other, root).exists():
         return None
     return promotion.staging_stack, other

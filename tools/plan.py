@@ -21,7 +21,6 @@ cluster's version, the rendered CRDs) it prints each one, marks the rendering an
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 from collections import Counter
@@ -104,11 +103,7 @@ def object_identity(res: Registration) -> tuple[str, str, str, str] | None:
         return ("helm.sh", "Release", str(inputs.get("namespace") or ""), str(inputs.get("name") or res.name))
     if not res.custom or not res.type.startswith("kubernetes:") or res.type.startswith("pulumi:providers:"):
         return None
-    obj = res.k8s_object
-    meta = obj.get("metadata") or {}
-    api_version = str(obj.get("apiVersion") or "")
-    group = api_version.split("/", 1)[0] if "/" in api_version else ""
-    return (group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or res.name))
+    return render.object_key(res.k8s_object, res.name)
 
 
 def duplicate_objects(plan: Plan) -> list[str]:
@@ -128,13 +123,6 @@ def duplicate_objects(plan: Plan) -> list[str]:
     return sorted(problems)
 
 
-def _identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
-    meta = obj.get("metadata") or {}
-    api_version = str(obj.get("apiVersion") or "")
-    group = api_version.split("/", 1)[0] if "/" in api_version else ""
-    return (group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
-
-
 def rendered_clashes(plan: Plan, charts: Sequence[render.Rendered]) -> list[str]:
     """An object a chart renders that a resource of the program (or another chart) writes too:
     Helm and Pulumi would fight over it (an app's ``createNamespace: true`` for ``cilium-secrets``,
@@ -147,7 +135,7 @@ def rendered_clashes(plan: Plan, charts: Sequence[render.Rendered]) -> list[str]
     problems = []
     for r in charts:
         for obj in r.objects:
-            ident = _identity(obj)
+            ident = render.object_key(obj)
             group, kind, namespace, name = ident
             where = f"{namespace}/{name}" if namespace else name
             mine = f"the {r.spec.release} chart ({r.spec.chart.file})"
@@ -157,18 +145,13 @@ def rendered_clashes(plan: Plan, charts: Sequence[render.Rendered]) -> list[str]
     return sorted(problems)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
-
-
 def rendered_files(plan: Plan) -> dict[str, str]:
     """Relative path -> file content for everything the plan writes."""
     files: dict[str, str] = {}
     for res in plan.resources:
         if not res.custom or res.type.startswith("pulumi:providers:"):
             continue
-        top = plan.component_of(res)
-        folder = _slug(top.name) if top is not None else "stack"
+        folder = render.component_folder(plan, res)
         inputs = res.plain_inputs
         if res.type == "kubernetes:helm.sh/v3:Release":
             repo = (inputs.get("repositoryOpts") or {}).get("repo", "")
@@ -180,17 +163,13 @@ def rendered_files(plan: Plan) -> dict[str, str]:
                 f"# repository: {repo}\n"
                 "# values:\n"
             ) + _dump(inputs.get("values") or {})
-            files[f"{folder}/helm-{_slug(str(inputs.get('name') or res.name))}.values.yaml"] = body
+            files[f"{folder}/helm-{render.slug(str(inputs.get('name') or res.name))}.values.yaml"] = body
         elif res.type.startswith("kubernetes:"):
             obj = res.k8s_object
-            meta = obj.get("metadata") or {}
-            ns = meta.get("namespace")
-            kind = obj.get("kind", res.type.rsplit(":", 1)[-1])
-            name = f"{kind}-{(ns + '-') if ns else ''}{meta.get('name', res.name)}"
-            files[f"{folder}/{_slug(name)}.yaml"] = _dump(obj)
+            files[f"{folder}/{render.object_file(obj, res.name, res.type.rsplit(':', 1)[-1])}"] = _dump(obj)
         else:
             kind = res.type.rsplit(":", 1)[-1]
-            files[f"{folder}/{_slug(kind)}-{_slug(res.name)}.yaml"] = _dump(
+            files[f"{folder}/{render.slug(kind)}-{render.slug(res.name)}.yaml"] = _dump(
                 {"type": res.type, "name": res.name, "protect": res.protect, "inputs": inputs}
             )
     files["outputs.yaml"] = _dump(mockrun.reveal(plan.outputs, shown=mockrun.SECRET_SHOWN))

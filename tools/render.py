@@ -36,9 +36,10 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from tools.charts import Chart, locate, release_chart
-from tools.mockrun import SECRET_SHOWN, Plan, is_secret, reveal
+from tools.mockrun import SECRET_SHOWN, Plan, Registration, is_secret, reveal
 from tools.schema_check import BUILTIN_GROUPS, Problem, _errors, json_path, object_label, split_api_version
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -68,18 +69,32 @@ class Rendered:
     objects: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """``text`` as a file name: anything but letters, digits, ``.``, ``_`` and ``-`` becomes ``_``."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+
+
+def component_folder(plan: Plan, res: Registration) -> str:
+    """The folder under ``rendered/<stack>/`` of a resource: its top-level component's name."""
+    top = plan.component_of(res)
+    return slug(top.name) if top is not None else "stack"
+
+
+def object_key(obj: Mapping[str, Any], default_name: str = "") -> tuple[str, str, str, str]:
+    """(API group, kind, namespace, name) of a Kubernetes object: what makes it one object."""
+    meta = obj.get("metadata") or {}
+    api_version = str(obj.get("apiVersion") or "")
+    group = api_version.split("/", 1)[0] if "/" in api_version else ""
+    return (group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or default_name))
 
 
 def release_specs(plan: Plan) -> list[ReleaseSpec]:
     specs = []
     for res in plan.of_type(HELM_RELEASE):
         inputs = res.plain_inputs
-        top = plan.component_of(res)
         specs.append(
             ReleaseSpec(
-                component=_slug(top.name) if top is not None else "stack",
+                component=component_folder(plan, res),
                 release=str(inputs["name"]),
                 namespace=str(inputs.get("namespace") or "default"),
                 chart=release_chart(inputs),
@@ -139,10 +154,12 @@ def render(
 # files
 
 
-def object_file(obj: Mapping[str, Any]) -> str:
+def object_file(obj: Mapping[str, Any], default_name: str = "unnamed", default_kind: str = "Object") -> str:
+    """``<Kind>-<namespace>-<name>.yaml`` (``<Kind>-<name>.yaml`` when cluster-scoped)."""
     meta = obj.get("metadata") or {}
     ns = meta.get("namespace")
-    return _slug(f"{obj.get('kind', 'Object')}-{(ns + '-') if ns else ''}{meta.get('name', 'unnamed')}") + ".yaml"
+    name = f"{obj.get('kind', default_kind)}-{(ns + '-') if ns else ''}{meta.get('name', default_name)}"
+    return slug(name) + ".yaml"
 
 
 def rendered_files(rendered: Iterable[Rendered], dump: Any) -> dict[str, str]:
@@ -152,7 +169,7 @@ def rendered_files(rendered: Iterable[Rendered], dump: Any) -> dict[str, str]:
         for obj in r.objects:
             rel = f"{r.spec.component}/chart/{object_file(obj)}"
             if rel in files:  # two objects of one name and kind in one component: keep both, visibly
-                rel = rel.removesuffix(".yaml") + f".{_slug(r.spec.release)}.yaml"
+                rel = rel.removesuffix(".yaml") + f".{slug(r.spec.release)}.yaml"
             header = f"# rendered by helm from {r.spec.chart.file} (release {r.spec.release})\n"
             files[rel] = header + dump(_secret_data_hidden(obj))
     return dict(sorted(files.items()))
@@ -201,13 +218,7 @@ def _k8s_schema_dir(kube_version: str) -> Path:
 def _k8s_registry(kube_version: str) -> Registry:
     folder = _k8s_schema_dir(kube_version)
     definitions = json.loads((folder / "_definitions.json").read_text())
-    return Resource.from_contents(definitions, default_specification=_spec()) @ Registry()
-
-
-def _spec() -> Any:
-    from referencing.jsonschema import DRAFT202012
-
-    return DRAFT202012
+    return Resource.from_contents(definitions, default_specification=DRAFT202012) @ Registry()
 
 
 @functools.cache
