@@ -9,6 +9,7 @@ command run against it.
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +26,36 @@ STACKS = ("main", "staging")
 SCHEMAS = mockrun.ROOT.parent / "shared" / "schemas"
 
 
+def linking_tests_to_code() -> bool:
+    """True while `make mutate` (mutmut) records which functions each test calls.
+
+    It then runs a mutant only against the tests that called the mutated function, so a run
+    cached for the session would be linked to the first test that used it and no other: the
+    mutants of the program would skip every later test of its results. While it records, the
+    session fixtures below do not cache.
+    """
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
+#: The fixtures whose first use costs most: a mutant's run tries the tests that use them last.
+_COSTLY = {"planned": 2, "gateway_crds": 2, "project": 1}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `make mutate`, a mutant's tests stop at the first failure: the tests of the
+    session's cached plan (which pin every value) go first, rendering with helm last. The order
+    changes how soon a mutant is caught, never whether."""
+    if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats", "fail", "mutant_generation"):
+        return
+    items.sort(key=lambda item: max((_COSTLY.get(f, 0) for f in getattr(item, "fixturenames", ())), default=0))
+
+
 class _Plans(dict):
     def __missing__(self, stack: str) -> Plan:
-        self[stack] = mockrun.run(stack)
-        return self[stack]
+        plan = mockrun.run(stack)
+        if not linking_tests_to_code():
+            self[stack] = plan
+        return plan
 
 
 @pytest.fixture(scope="session")
@@ -180,8 +207,10 @@ class _PlanRuns(dict):
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = plan_cmd.main(["--stack", stack, "--out", str(self.out)])
-        self[stack] = PlanRun(code, out.getvalue(), err.getvalue(), self.out / stack)
-        return self[stack]
+        run = PlanRun(code, out.getvalue(), err.getvalue(), self.out / stack)
+        if not linking_tests_to_code():
+            self[stack] = run
+        return run
 
 
 @pytest.fixture(scope="session")

@@ -50,3 +50,34 @@ def test_outputs(plans: dict[str, Plan], stack: str) -> None:
     assert out["kubeContext"] == stack
     assert out["lbPool"] == f"{stack}-pool"
     assert out["corednsIp"] == "10.200.0.10"
+
+
+def test_a_process_that_ran_the_program_can_fork_and_run_it_again() -> None:
+    """`make mutate` forks a process that already ran the tests, once per mutant: a run must not
+    leave worker threads behind, or the forked child waits forever for threads it does not have."""
+    import os
+    import threading
+    import time
+
+    from tools import mockrun
+
+    before = threading.active_count()
+    mockrun.run("main")
+    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit code
+        try:
+            plan = mockrun.run("main")
+            os._exit(0 if plan.of_type("kubernetes:helm.sh/v3:Release") else 3)
+        except BaseException:
+            os._exit(4)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(child, 9)
+    os.waitpid(child, 0)
+    pytest.fail("the forked child's program run hung for 30 s")

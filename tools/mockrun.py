@@ -22,6 +22,7 @@ import runpy
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -378,6 +379,24 @@ def _quiet_failed_outputs(loop: asyncio.AbstractEventLoop, context: dict[str, An
 
 
 @contextlib.contextmanager
+def _own_executor() -> Iterator[None]:
+    """The run's thread pool (the SDK hands blocking mock calls to the loop's default
+    executor) is made for the run and shut down after it, so no worker thread outlives it.
+
+    A process with leftover pool threads cannot fork safely: the child inherits the pool but not
+    its threads, and its next run waits forever for them (``make mutate`` forks after running
+    the tests; every mutant then hung until its timeout).
+    """
+    loop = asyncio.get_event_loop()
+    pool = ThreadPoolExecutor(thread_name_prefix="homelab-mockrun")
+    loop.set_default_executor(pool)
+    try:
+        yield
+    finally:
+        pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while the program runs (a performance fix, see
     benchmarks/plan_scaling.py).
@@ -500,7 +519,7 @@ def run(
     # set_mocks made (and finished) a root stack; start a fresh one exactly as `pulumi up` does
     settings.ROOT.set(None)
     asyncio.get_event_loop().set_exception_handler(_quiet_failed_outputs)
-    with _gc_paused():
+    with _gc_paused(), _own_executor():
         try:
             _sync_await(run_in_stack(body))
         finally:

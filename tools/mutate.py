@@ -72,6 +72,18 @@ def score(
     return (killed / judged if judged else None), survivors, counts
 
 
+def mutmut_failure(stderr: str, patterns: list[str]) -> str:
+    """mutmut's failure in one line (it ends in a traceback of its own)."""
+    if "nothing matches" in stderr:
+        shown = " ".join(repr(p) for p in patterns)
+        return (
+            f"no mutant matches {shown}: names look like components.kube.x_helm_release__mutmut_1 "
+            "(module, x_, function), so a module is 'components.kube.*'"
+        )
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return f"mutmut failed ({lines[-1]})" if lines else "mutmut failed (the clean test run must pass first)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("patterns", nargs="*", help="mutant name patterns (fnmatch), e.g. 'components.values.*'")
@@ -84,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         print("mutating everything: about four hours on 2 cores (see `python -m tools.mutate --help`)")
     if not args.report:
         cmd = [str(MUTMUT), "run", "--max-children", str(os.cpu_count() or 2), *args.patterns]
-        if subprocess.run(cmd, cwd=ROOT, check=False).returncode != 0:
-            print("error: mutmut failed (the clean test run must pass first); no score", file=sys.stderr)
+        done = subprocess.run(cmd, cwd=ROOT, check=False, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            print(f"error: {mutmut_failure(done.stderr, args.patterns)}; no score", file=sys.stderr)
             return 2
     value, survivors, counts = score(results(), args.patterns, equivalents())
     print("\nmutants: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
