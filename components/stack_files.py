@@ -64,20 +64,37 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _line(mark: Any) -> int:
-    return int(getattr(mark, "line", 0)) + 1
+def _line(mark: yaml.Mark) -> int:
+    return mark.line + 1
 
 
-def _yaml_problem(err: yaml.YAMLError) -> tuple[int, str]:
-    if isinstance(err, yaml.MarkedYAMLError):
-        mark = err.problem_mark or err.context_mark
-        what = err.problem or "not valid YAML"
-        if err.context and err.context not in what:
-            what = f"{err.context}: {what}"
-        if "\t" in (getattr(mark, "buffer", None) or "") and "'\\t'" in what:
-            what += " (tabs cannot indent YAML: use spaces)"
-        return _line(mark), what
-    return 1, str(err)
+def _yaml_problem(err: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """(line, what is wrong) of a YAML error, without PyYAML's own position text."""
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
+        line = text[: err.position].count("\n") + 1
+        return line, f"a character YAML does not allow (#x{err.character:04x}): remove it"
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return 1, str(err)
+    mark = err.problem_mark or err.context_mark
+    what = err.problem or "not valid YAML"
+    if err.context and err.context not in what:
+        what = f"{err.context}: {what}"
+    if "'\\t'" in what:
+        what += " (tabs cannot indent YAML: use spaces)"
+    return (_line(mark) if mark else 1), what
+
+
+def _load(text: str, name: str) -> tuple[yaml.Node | None, Any]:
+    """(root node, data) of one YAML document; the loader checks the characters first."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _refuse_cycles(node, name)
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def read_stack_file(path: Path, shown: str | None = None, project: str = "homelab") -> dict[str, Any]:
@@ -99,17 +116,11 @@ def read_stack_file(path: Path, shown: str | None = None, project: str = "homela
     except UnicodeDecodeError as exc:
         line = text_line_of_byte(path.read_bytes(), exc.start)
         raise StackFileError(f"{name}:{line}: not UTF-8 text ({exc.reason})") from None
-    loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is not None:
-            _refuse_cycles(node, name)
-        data = loader.construct_document(node) if node is not None else None
+        node, data = _load(text, name)
     except yaml.YAMLError as err:
-        line, what = _yaml_problem(err)
+        line, what = _yaml_problem(err, text)
         raise StackFileError(f"{name}:{line}: {what}") from None
-    finally:
-        loader.dispose()
     if data is None or node is None:
         return {}
     if not isinstance(data, dict):
@@ -162,7 +173,7 @@ def _refuse_cycles(root: yaml.Node, name: str) -> None:
 
 
 def text_line_of_byte(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+    return data[:offset].count(b"\n") + 1
 
 
 def _kind(value: Any) -> str:

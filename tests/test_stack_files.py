@@ -1,0 +1,103 @@
+"""Reading one stack file (components/stack_files.py): what a hand-edited file can get wrong,
+each named with the file and the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components import stack_files
+from components.stack_files import StackFileError, read_stack_file
+
+
+def read(tmp_path: Path, content: str | bytes) -> dict[str, object]:
+    path = tmp_path / "Pulumi.lab.yaml"
+    if isinstance(content, str):
+        path.write_text(content)
+    else:
+        path.write_bytes(content)
+    return read_stack_file(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('"config"\n', "Pulumi.lab.yaml:1: the top level is a string; "),
+        ("\n\ntrue\n", "Pulumi.lab.yaml:3: the top level is a boolean; "),
+        ("3\n", "Pulumi.lab.yaml:1: the top level is a number; "),
+        ("1.5\n", "Pulumi.lab.yaml:1: the top level is a number; "),
+        ("2024-01-01\n", "Pulumi.lab.yaml:1: the top level is a date; "),
+        ("- config\n", "Pulumi.lab.yaml:1: the top level is a list; "),
+    ],
+    ids=["string", "boolean", "int", "float", "date", "list"],
+)
+def test_a_top_level_that_is_not_a_mapping_is_named_by_its_kind(tmp_path: Path, content: str, message: str) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, content)
+    assert str(err.value) == message + "a stack file is a mapping with a `config:` mapping in it"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("encryptionsalt: x\nconfig: true\n", "Pulumi.lab.yaml:2: `config:` is a boolean;"),
+        ("config:\n  - a\n", "Pulumi.lab.yaml:2: `config:` is a list;"),
+        ("config: 0.5\n", "Pulumi.lab.yaml:1: `config:` is a number;"),
+    ],
+)
+def test_a_config_that_is_not_a_mapping_is_named_by_its_kind(tmp_path: Path, content: str, message: str) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, content)
+    assert str(err.value) == message + " it must be a mapping of config keys"
+
+
+def test_a_control_character_is_refused_with_its_line(tmp_path: Path) -> None:
+    """PyYAML refuses it before parsing; that used to end in a traceback."""
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:a: 1\n  homelab:b: x\x07\n")
+    assert str(err.value) == "Pulumi.lab.yaml:3: a character YAML does not allow (#x0007): remove it"
+
+
+def test_a_byte_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, b"\nconfig:\n  homelab:a: \xff\n  homelab:b: 1\n  homelab:c: 2\n  homelab:d: 3\n")
+    assert str(err.value) == "Pulumi.lab.yaml:3: not UTF-8 text (invalid start byte)"
+
+
+def test_tab_indentation_gets_the_hint(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n\thomelab:a: 1\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:2: while scanning for the next token: found character '\\t' that cannot start "
+        "any token (tabs cannot indent YAML: use spaces)"
+    )
+
+
+def test_a_tab_inside_a_value_gets_no_tab_hint_for_another_error(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, 'config:\n  homelab:a: "x\ty"\n  homelab:b: [\n')
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:4: while parsing a flow node: expected the node content, but found '<stream end>'"
+    )
+
+
+def test_a_yaml_error_without_a_position_or_problem_still_reads() -> None:
+    """PyYAML's loaders always give both; the message must not depend on it."""
+    assert stack_files._yaml_problem(yaml.YAMLError("no position"), "") == (1, "no position")
+    at_line_3 = yaml.Mark("Pulumi.lab.yaml", 20, 2, 0, None, None)
+    assert stack_files._yaml_problem(yaml.MarkedYAMLError(problem_mark=at_line_3), "") == (3, "not valid YAML")
+    assert stack_files._yaml_problem(yaml.MarkedYAMLError(problem="broken"), "") == (1, "broken")
+
+
+@pytest.mark.parametrize(("content", "config"), [("", {}), ("# nothing yet\n", {}), ("config:\n", {})])
+def test_an_empty_file_or_config_has_no_keys(tmp_path: Path, content: str, config: dict[str, object]) -> None:
+    assert read(tmp_path, content) == config
+
+
+def test_keys_without_a_namespace_belong_to_the_project(tmp_path: Path) -> None:
+    assert read(tmp_path, "config:\n  cloudflareApiToken: x\n  cloudflare:apiToken: y\n") == {
+        "homelab:cloudflareApiToken": "x",
+        "cloudflare:apiToken": "y",
+    }
