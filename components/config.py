@@ -477,8 +477,9 @@ def key(*parts: str | int) -> str:
 
 def _format_error(err: Mapping[str, Any]) -> str:
     loc = list(err["loc"])
-    # pydantic puts the failing union branch or validator name into loc; keep only real keys
-    loc = [part for part in loc if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))]
+    # pydantic puts the failing union branch or validator (`function-after[...]`) into loc;
+    # keep only real keys (config keys never hold a bracket)
+    loc = [part for part in loc if not (isinstance(part, str) and "[" in part)]
     name = key(*loc) if loc else PROJECT
     kind = err["type"]
     if kind == "missing":
@@ -542,10 +543,10 @@ def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, Mapping):
-        for item in cast(Mapping[Any, Any], value).values():
+        for item in value.values():
             yield from _strings(item)
     elif isinstance(value, list):
-        for item in cast(list[Any], value):
+        for item in value:
             yield from _strings(item)
 
 

@@ -27,9 +27,7 @@ class PromotionGateError(Exception):
     """Main asked for versions staging has not run."""
 
 
-def unrun_versions(
-    wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str = "main", other: str = "staging"
-) -> list[str]:
+def unrun_versions(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str, other: str) -> list[str]:
     """One line per chart version or image tag ``stack`` wants and ``other`` (the stack its
     gate reads) does not run."""
     if not staging:
@@ -44,9 +42,8 @@ def unrun_versions(
     return problems
 
 
-def check(
-    wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str = "main", other: str = "staging"
-) -> bool:
+def check(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str, other: str) -> None:
+    """Raises :class:`PromotionGateError` naming every version ``other`` has not run."""
     problems = unrun_versions(wanted, staging, stack, other)
     if problems:
         raise PromotionGateError(
@@ -54,13 +51,13 @@ def check(
             + "\n  - ".join(problems)
             + f"\npromote what {other} runs (make promote FROM={other} TO={stack}) or `pulumi up --stack {other}` first"
         )
-    return True
 
 
 class StagingGate(pulumi.ComponentResource):
     """Holds back everything on main until staging has run the same release."""
 
-    passed: pulumi.Output[bool]
+    #: Resolves once the gate has passed; fails the run (and everything that waits) otherwise.
+    passed: pulumi.Output[None]
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:promotion:StagingGate", name, None, opts)
@@ -74,7 +71,7 @@ class StagingGate(pulumi.ComponentResource):
             wanted = release_settings(config)
             self.passed = ref.get_output(RELEASE_OUTPUT).apply(lambda staging: check(wanted, staging, stack, other))
         else:
-            self.passed = pulumi.Output.from_input(True)
+            self.passed = pulumi.Output.from_input(None)
         self.register_outputs({"enabled": self.enabled, "stagingStack": staging_stack if self.enabled else None})
 
     def then(self, value: pulumi.Input[T]) -> pulumi.Output[T]:

@@ -105,7 +105,7 @@ def interface_regex(value: str) -> str:
     try:
         re2.compile(value, options)
     except re2.error as exc:
-        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        reason = exc.args[0].decode()  # google-re2 gives RE2's own message, as bytes
         raise ValueError(f"{value!r} is not a valid Go (RE2) regular expression: {reason}") from None
     return value
 

@@ -300,3 +300,82 @@ def test_cluster_name_longer_than_cilium_allows() -> None:
     with pytest.raises(ConfigError) as err:
         config.parse(raw, secret)
     assert f"homelab:cluster.name: '{'a' * 33}' is longer than the 32 characters Cilium allows" in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# how refusals read: the key, the value once, never a secret
+
+
+def test_a_config_error_lists_each_problem_and_names_its_file() -> None:
+    assert str(ConfigError(["homelab:a: bad", "homelab:b: worse"])) == (
+        "invalid stack config:\n  - homelab:a: bad\n  - homelab:b: worse"
+    )
+    assert str(ConfigError(["homelab:a: bad"], "Pulumi.main.yaml")) == (
+        "invalid stack config (Pulumi.main.yaml):\n  - homelab:a: bad"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (  # pydantic's validator and union-branch names are not keys
+            {
+                "loc": ("cluster", "function-after[check(), Cluster]", "vlan"),
+                "type": "value_error",
+                "msg": "Value error, out of range",
+                "input": 4095,
+            },
+            "homelab:cluster.vlan: out of range (got 4095)",
+        ),
+        (
+            {"loc": ("cluster", "blocks", 1, "list[str]"), "type": "value_error", "msg": "bad block", "input": "x"},
+            "homelab:cluster.blocks[1]: bad block (got 'x')",
+        ),
+        (
+            {"loc": (), "type": "model_type", "msg": "must be a mapping", "input": 3},
+            "homelab: must be a mapping (got 3)",
+        ),
+        (  # the value is in the message already: not twice
+            {"loc": ("cluster", "vlan"), "type": "value_error", "msg": "4095 is out of range", "input": 4095},
+            "homelab:cluster.vlan: 4095 is out of range",
+        ),
+        (  # a mapping is never echoed, whether or not the message shows it
+            {"loc": ("cluster",), "type": "model_type", "msg": "must be a string", "input": {"a": 1}},
+            "homelab:cluster: must be a string",
+        ),
+        (
+            {"loc": ("cluster", "nam"), "type": "extra_forbidden", "msg": "x", "input": "secret"},
+            "homelab:cluster.nam: unknown key (typo?)",
+        ),
+        (
+            {"loc": ("cluster", "name"), "type": "missing", "msg": "x", "input": {}},
+            "homelab:cluster.name: required key is missing",
+        ),
+    ],
+    ids=["validator-name", "union-branch", "top", "value-in-message", "mapping", "unknown", "missing"],
+)
+def test_each_pydantic_error_becomes_one_line_with_the_key(error: dict[str, Any], line: str) -> None:
+    assert config._format_error(error) == line
+
+
+SECRET_8 = "s3cret-8"  # 8 characters: the shortest secret that is masked
+SECRET_12 = "s3cret-8-and"  # contains the first: the longer one is masked whole
+
+
+def test_redact_masks_the_secrets_and_credentials_longest_first() -> None:
+    raw = {
+        config.API_TOKEN_KEY: SECRET_12,
+        config.DNS_TOKEN_KEY: SECRET_8,
+        "apps": [{"name": "Ab3dEf6hIj9kLm2nOp5qRs8tUv"}],  # credential-shaped, inside a list
+    }
+    problems = [f"homelab:x: {SECRET_12} and {SECRET_8}", "homelab:apps[0].name: Ab3dEf6hIj9kLm2nOp5qRs8tUv here"]
+    assert config.redact(problems, raw) == [
+        "homelab:x: [hidden: 12 characters that look like a credential] and "
+        "[hidden: 8 characters that look like a credential]",
+        "homelab:apps[0].name: [hidden: 26 characters that look like a credential] here",
+    ]
+
+
+def test_redact_leaves_a_secret_shorter_than_8_characters() -> None:
+    """Masking a short word such as "token" would garble messages; no real token is that short."""
+    assert config.redact(["homelab:x: s3cret7"], {config.API_TOKEN_KEY: "s3cret7"}) == ["homelab:x: s3cret7"]
