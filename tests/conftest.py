@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,17 +38,47 @@ def linking_tests_to_code() -> bool:
     return os.environ.get("MUTANT_UNDER_TEST") == "stats"
 
 
-#: The fixtures whose first use costs most: a mutant's run tries the tests that use them last.
+# ---------------------------------------------------------------------------------------------
+# `make mutate`: a mutant's run stops at its first failing test, so the order of its tests
+# decides how long it takes (never whether it is caught)
+
+#: The fixtures whose first use costs most: tried last.
 _COSTLY = {"planned": 2, "gateway_crds": 2, "project": 1}
+#: Which test caught which mutant, one ``function<TAB>test`` line each (in ``mutants/``).
+KILLERS = Path(__file__).resolve().parent.parent / ".mutmut-killers"
+
+
+def _mutated_function() -> str | None:
+    """``components.checks.x__network_problems`` while mutmut runs one of its mutants."""
+    name, sep, _ = os.environ.get("MUTANT_UNDER_TEST", "").rpartition("__mutmut_")
+    return name if sep else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `make mutate`, a mutant's tests stop at the first failure: the tests of the
-    session's cached plan (which pin every value) go first, rendering with helm last. The order
-    changes how soon a mutant is caught, never whether."""
-    if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats", "fail", "mutant_generation"):
+    """The tests that caught other mutants of the same function (then of the same module) go
+    first; the rest by the cost of their fixtures."""
+    function = _mutated_function()
+    if function is None:
         return
-    items.sort(key=lambda item: max((_COSTLY.get(f, 0) for f in getattr(item, "fixturenames", ())), default=0))
+    module = function.rsplit(".", 1)[0] + "."
+    caught: Counter[str] = Counter()
+    if KILLERS.is_file():
+        for line in KILLERS.read_text().splitlines():
+            killed, _, test = line.partition("\t")
+            caught[test] += 1000 if killed == function else 1 if killed.startswith(module) else 0
+
+    def order(item: pytest.Item) -> tuple[int, int]:
+        cost = max((_COSTLY.get(f, 0) for f in getattr(item, "fixturenames", ())), default=0)
+        return -caught[item.nodeid], cost
+
+    items.sort(key=order)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    function = _mutated_function()
+    if function is not None and report.failed:
+        with KILLERS.open("a") as killers:  # one short line: appends of parallel runs stay whole
+            killers.write(f"{function}\t{report.nodeid}\n")
 
 
 class _Plans(dict):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tools import mutate
 
 
@@ -50,3 +52,51 @@ def test_another_mutmut_failure_shows_its_last_line() -> None:
         "mutmut failed (OSError: disk full)"
     )
     assert mutate.mutmut_failure("", []) == "mutmut failed (the clean test run must pass first)"
+
+
+def test_a_mutants_tests_start_with_those_that_caught_its_siblings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Order only (a run stops at its first failure): same function first, then same module,
+    then the rest by the cost of their fixtures."""
+    from types import SimpleNamespace
+
+    from tests import conftest
+
+    killers = tmp_path / "killers"
+    killers.write_text(
+        "components.checks.x__network_problems\ttests/a.py::same_function\n"
+        "components.checks.x__app_problems\ttests/a.py::same_module\n"
+        "components.homelab.x_check\ttests/a.py::other_module\n"
+    )
+    monkeypatch.setattr(conftest, "KILLERS", killers)
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "components.checks.x__network_problems__mutmut_7")
+    items = [
+        SimpleNamespace(nodeid="tests/a.py::renders", fixturenames=["planned"]),
+        SimpleNamespace(nodeid="tests/a.py::other_module", fixturenames=[]),
+        SimpleNamespace(nodeid="tests/a.py::plan_command", fixturenames=["project"]),
+        SimpleNamespace(nodeid="tests/a.py::same_module", fixturenames=["project"]),
+        SimpleNamespace(nodeid="tests/a.py::same_function", fixturenames=["planned"]),
+    ]
+    conftest.pytest_collection_modifyitems(items)  # type: ignore[arg-type]
+    assert [i.nodeid.split("::")[1] for i in items] == [
+        "same_function",
+        "same_module",
+        "other_module",
+        "plan_command",
+        "renders",
+    ]
+
+    conftest.pytest_runtest_logreport(SimpleNamespace(failed=True, nodeid="tests/b.py::t"))  # type: ignore[arg-type]
+    assert killers.read_text().splitlines()[-1] == "components.checks.x__network_problems\ttests/b.py::t"
+
+
+def test_outside_a_mutant_run_the_order_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from tests import conftest
+
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "stats")
+    items = [SimpleNamespace(nodeid="b", fixturenames=["planned"]), SimpleNamespace(nodeid="a", fixturenames=[])]
+    conftest.pytest_collection_modifyitems(items)  # type: ignore[arg-type]
+    assert [i.nodeid for i in items] == ["b", "a"]
