@@ -26,9 +26,7 @@ TXT_PREFIX = "k8s."
 TOKEN_HASH_ANNOTATION = "checksum/cloudflare-token"
 
 
-def helm_values(
-    cluster: Cluster, zone_id: str, exclude_domains: Sequence[str] = (), token_hash: str = ""
-) -> dict[str, Any]:
+def helm_values(cluster: Cluster, zone_id: str, exclude_domains: Sequence[str], token_hash: str) -> dict[str, Any]:
     """``exclude_domains``: other clusters' domains below this one's, which its domain filter
     would otherwise match (their own external-dns manages them). ``token_hash``: of the token."""
     return {

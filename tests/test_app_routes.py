@@ -135,6 +135,7 @@ def test_create_namespace(run_program: RunProgram) -> None:
     namespace = plan.get("kubernetes:core/v1:Namespace", "whoami.whoami-namespace")
     assert namespace.k8s_object["metadata"]["name"] == "whoami"
     assert namespace.urn in plan.get(ROUTE, "whoami.whoami-route").dependencies
+    assert plan.by_urn(namespace.parent).name == "whoami.whoami"  # the app's component owns it
     plain = run_program("main", with_apps(app()))
     assert not [
         r for r in plain.of_type("kubernetes:core/v1:Namespace") if r.name.endswith("-namespace") and "." in r.name
