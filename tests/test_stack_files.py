@@ -101,3 +101,9 @@ def test_keys_without_a_namespace_belong_to_the_project(tmp_path: Path) -> None:
         "homelab:cloudflareApiToken": "x",
         "cloudflare:apiToken": "y",
     }
+
+
+def test_an_alias_inside_the_node_it_names_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:apps: &apps\n    - *apps\n")
+    assert str(err.value) == "Pulumi.lab.yaml:2: a YAML alias refers to the node that contains it"  # the anchor
