@@ -117,7 +117,7 @@ def container_env(release: ReleaseSettings) -> list[EnvVarArgs]:
     ]
 
 
-def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str] = "") -> DeploymentSpecArgs:
+def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str]) -> DeploymentSpecArgs:
     """``token_hash``: :func:`components.kube.token_hash` of the token, so a new token rolls the pods.
 
     Liveness on ``/healthcheck`` (the process answers), readiness on ``/ready`` (connected to the

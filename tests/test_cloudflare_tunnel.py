@@ -294,9 +294,29 @@ def test_post_quantum_takes_only_strict_or_prefer(run_program: RunProgram) -> No
         run_program("staging", cfg)
 
 
+TUNNEL_TOKEN = "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_lookup_uses_the_stacks_cloudflare_provider_and_account(plans: dict[str, Plan], stack: str) -> None:
+    """Not the default provider, which would read ambient credentials (CLOUDFLARE_API_TOKEN)."""
+    plan = plans[stack]
+    provider = plan.get("pulumi:providers:cloudflare")
+    assert provider.name == f"cloudflare-{stack}"
+    assert [(c.token, c.provider) for c in plan.calls] == [
+        ("cloudflare:index/getZone:getZone", f"{provider.urn}::mock-cloudflare-{stack}"),
+        (TUNNEL_TOKEN, f"{provider.urn}::mock-cloudflare-{stack}"),
+    ]
+    (token_call,) = [c for c in plan.calls if c.token == TUNNEL_TOKEN]
+    assert token_call.args == {
+        "accountId": "0123456789abcdef0123456789abcdef",
+        "tunnelId": plan.outputs["tunnelId"],
+    }
+
+
 @pytest.mark.parametrize(("stack", "zone"), [("main", "example.com"), ("staging", "example.net")])
 def test_zone_lookup_is_scoped_to_the_account_and_active_zones(plans: dict[str, Plan], stack: str, zone: str) -> None:
-    lookups = [args for token, args in plans[stack].calls if token == "cloudflare:index/getZone:getZone"]
+    lookups = [call.args for call in plans[stack].calls if call.token == "cloudflare:index/getZone:getZone"]
     assert lookups == [
         {
             "filter": {
@@ -313,7 +333,7 @@ def test_zone_id_in_config_means_no_lookup(run_program: RunProgram) -> None:
     cfg = stack_config("main")
     cfg["homelab:cluster"]["cloudflare"]["zoneId"] = "a" * 32
     plan = run_program("main", cfg)
-    assert [t for t, _ in plan.calls if t == "cloudflare:index/getZone:getZone"] == []
+    assert [c.token for c in plan.calls] == [TUNNEL_TOKEN]
     assert plan.get(RECORD).plain_inputs["zoneId"] == "a" * 32
 
 

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -122,14 +122,23 @@ class Registration:
         return {k: v for k, v in self.plain_inputs.items() if k != "__meta"}
 
 
+class Call(NamedTuple):
+    """A provider function the program called: its token, arguments and provider reference
+    (``<provider urn>::<id>``; empty for the default provider)."""
+
+    token: str
+    args: dict[str, Any]
+    provider: str
+
+
 @dataclass
 class Plan:
     stack: str
     resources: list[Registration]
     outputs: dict[str, Any]
     log: list[str]
-    #: Provider functions called (data sources such as the zone lookup): (token, arguments).
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: Provider functions called (data sources such as the zone lookup).
+    calls: list[Call] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -241,7 +250,7 @@ class ProviderMocks(pulumi_mocks.Mocks):
     def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None):
         self.stack_outputs = dict(stack_outputs or {})
         #: Every provider function the program called: (token, arguments).
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[Call] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         outputs = dict(args.inputs)
@@ -265,7 +274,7 @@ class ProviderMocks(pulumi_mocks.Mocks):
         return rid, outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
-        self.calls.append((args.token, _normalize(dict(args.args))))
+        self.calls.append(Call(args.token, _normalize(dict(args.args)), args.provider))
         if args.token == "cloudflare:index/getZone:getZone":
             name = (args.args.get("filter") or {}).get("name", "")
             return {"id": _fake_id("zone", name), "zoneId": _fake_id("zone", name), "name": name}, []
