@@ -267,11 +267,8 @@ CODE_ROOT = Path(__file__).resolve().parent.parent
 def project_root() -> Path:
     """Where ``Pulumi.yaml`` and the stack files are: the directory the CLI names (the project
     root), else the working directory (the CLI runs the program there), else this code's project."""
-    candidates: list[Path] = []
-    with contextlib.suppress(Exception):
-        root = pulumi.get_root_directory()
-        if root:
-            candidates.append(Path(root))
+    root = pulumi.get_root_directory()  # None outside a Pulumi run
+    candidates = [Path(root)] if root else []
     candidates += [Path.cwd(), CODE_ROOT]
     for candidate in candidates:
         if (candidate / "Pulumi.yaml").is_file():

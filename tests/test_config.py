@@ -275,6 +275,16 @@ def test_placeholders_warn(stack: str, plans: dict[str, Any]) -> None:
     ]
 
 
+def test_names_below_a_reserved_domain_are_placeholders_too(run_program: RunProgram) -> None:
+    cfg = stack_config("staging")
+    cluster(cfg).update({"domain": "lab.dev", "certificates": {"email": "me@mail.example.org"}})
+    cluster(cfg)["cloudflare"].update({"zone": "lab.dev", "accountId": "f" * 32})
+    assert [line for line in run_program("staging", cfg).log if line.startswith("warning:")] == [
+        "warning: homelab:cluster.certificates.email: 'me@mail.example.org' is a placeholder; Let's Encrypt "
+        "refuses addresses at reserved domains, so no certificate would be issued"
+    ]
+
+
 def test_real_values_warn_nothing(run_program: RunProgram) -> None:
     cfg = stack_config("staging")
     cluster(cfg).update({"domain": "lab.dev", "certificates": {"email": "me@lab.dev"}})
