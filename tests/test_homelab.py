@@ -261,3 +261,54 @@ def test_an_api_server_by_name_is_not_compared_across_clusters(
         "k8sServiceHost: k8s.example.com"
         in (project.rendered / "main" / "cilium" / "helm-cilium.values.yaml").read_text()
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the other stack files (components.homelab.project_members), without the plan command
+
+
+def _copy_project(tmp_path: Any) -> Any:
+    import shutil
+
+    from tools import mockrun
+
+    for name in ("Pulumi.yaml", "Pulumi.main.yaml", "Pulumi.staging.yaml"):
+        shutil.copyfile(mockrun.ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_project_members_are_every_stack_in_name_order(tmp_path: Any) -> None:
+    from components import homelab
+
+    root = _copy_project(tmp_path)
+    assert [(m.stack, m.file) for m in homelab.project_members(root)] == [
+        ("main", "Pulumi.main.yaml"),
+        ("staging", "Pulumi.staging.yaml"),
+    ]
+    current = homelab.read_member("main", root / "Pulumi.main.yaml")
+    assert [m.stack for m in homelab.project_members(root, current)] == ["main", "staging"]
+    assert homelab.project_members(root, current)[0] is current
+
+
+def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(tmp_path: Any) -> None:
+    """An encrypted value where a plain one belongs reads as '[encrypted]', never its ciphertext."""
+    from components import homelab
+    from components.config import ConfigError
+
+    root = _copy_project(tmp_path)
+    (root / "Pulumi.lab.yaml").write_text("config:\n  homelab:cluster: [\n")
+    staging = yaml.safe_load((root / "Pulumi.staging.yaml").read_text())
+    staging["config"]["homelab:apps"] = {"secure": "v1:AAAAciphertext"}
+    (root / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging))
+    problems = [
+        "Pulumi.lab.yaml:3: while parsing a flow node: expected the node content, but found '<stream end>'",
+        "Pulumi.staging.yaml: homelab:apps: Input should be a valid list (got '[encrypted]')",
+        "every stack file of the homelab must be valid: each run checks them all together",
+    ]
+    with pytest.raises(ConfigError) as err:
+        homelab.project_members(root)
+    assert str(err.value) == "invalid stack config:\n  - " + "\n  - ".join(problems)
+    current = homelab.read_member("main", root / "Pulumi.main.yaml")
+    with pytest.raises(ConfigError) as err:
+        homelab.project_members(root, current)
+    assert str(err.value) == "invalid stack config (Pulumi.main.yaml):\n  - " + "\n  - ".join(problems)
