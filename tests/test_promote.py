@@ -234,7 +234,8 @@ def test_noop_apply_leaves_the_file_byte_identical(stacks: Path, capsys: pytest.
     assert code == 0
     assert "main already runs staging's release" in out
     assert main.read_bytes() == before
-    assert promote.promoted_text(before.decode(), config(stacks / "Pulumi.staging.yaml")[RELEASE]) == before.decode()
+    staging_release = config(stacks / "Pulumi.staging.yaml")[RELEASE]
+    assert promote.promoted_text(before.decode(), staging_release, "Pulumi.main.yaml") == before.decode()
 
 
 def test_apply_diff_moves_comment_lines_with_their_place() -> None:
@@ -784,6 +785,11 @@ MALFORMED: dict[str, tuple[bytes, int, str]] = {
         2,
         "homelab:release is a string ('1.20.0'); it must be a mapping of release settings",
     ),
+    "release scalar after other keys": (
+        b"config:\n  homelab:apps: []\n  homelab:release: 1.20.0\n",
+        3,
+        "homelab:release is a string ('1.20.0'); it must be a mapping of release settings",
+    ),
     "release empty": (
         b"# main\nconfig:\n  homelab:release:\n  homelab:apps: []\n",
         3,
@@ -919,3 +925,438 @@ def test_both_stacks_are_required(missing: str, capsys: pytest.CaptureFixture[st
         promote.main([item for pair in args.items() for item in pair])
     assert exit_.value.code == 2
     assert f"the following arguments are required: {missing}" in capsys.readouterr().err
+
+
+# --- more of what users rely on --------------------------------------------------------------
+
+
+def test_help_shows_the_module_doc_and_every_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    with pytest.raises(SystemExit) as exit_:
+        promote.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "usage: python -m tools.promote [-h] --from FROM_STACK --to TO_STACK [--apply] [--root ROOT] "
+        "[--from-file FROM_FILE]\n                               [--to-file TO_FILE]\n\n"
+        "Promote the release settings staging runs to main.\n\n"
+        # the examples keep their indentation
+        "    python -m tools.promote --from staging --to main            (make promote FROM=staging TO=main)\n"
+    )
+    assert out.endswith(
+        "options:\n"
+        "  -h, --help            show this help message and exit\n"
+        "  --from FROM_STACK     stack that runs the release first: staging\n"
+        "  --to TO_STACK         stack to promote it to: main\n"
+        "  --apply               write the target stack file (default: only show)\n"
+        "  --root ROOT           directory of the Pulumi.<stack>.yaml files\n"
+        "  --from-file FROM_FILE\n"
+        "                        source stack file (default: <root>/Pulumi.<from>.yaml)\n"
+        "  --to-file TO_FILE     target stack file (default: <root>/Pulumi.<to>.yaml)\n"
+    )
+
+
+def test_refuses_the_same_file_as_source_and_target(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(stacks)
+    before = (stacks / "Pulumi.main.yaml").read_bytes()
+    code = promote.main(
+        ["--from", "main", "--to", "staging", "--root", ".", "--to-file", "./Pulumi.main.yaml", "--apply"]
+    )
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == "error: Pulumi.main.yaml: source and target are the same file\nnothing promoted\n"
+    assert (stacks / "Pulumi.main.yaml").read_bytes() == before
+
+
+def test_dry_run_and_apply_print_exactly_this(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(stacks)
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    header = (
+        "homelab:release: what main (Pulumi.main.yaml) changes to run staging's release (Pulumi.staging.yaml):\n"
+        "  homelab:release.charts.coredns: 1.46.2 -> 1.47.0\n"
+    )
+    assert run(stacks, capsys) == (
+        0,
+        header + "dry run: nothing written; re-run with --apply to write Pulumi.main.yaml\n",
+        "",
+    )
+    assert run(stacks, capsys, "--apply") == (
+        0,
+        header + "wrote Pulumi.main.yaml; review it with `git diff`, then `pulumi preview --stack main`\n",
+        "",
+    )
+
+
+def test_every_problem_of_an_invalid_source_is_listed(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(stacks)
+    staging = stacks / "Pulumi.staging.yaml"
+    edit(staging, "      cilium: 1.20.0\n", "      cilium: latest\n")
+    edit(staging, "      coredns: 1.46.2\n", "      coredns: main\n")
+    code, out, err = run(stacks, capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: Pulumi.staging.yaml: the staging stack config is invalid, fix it first:\n"
+        "  - homelab:release.charts.cilium: 'latest' is not a pinned version (x.y.z)\n"
+        "  - homelab:release.charts.coredns: 'main' is not a pinned version (x.y.z)\n"
+        "nothing promoted\n"
+    )
+
+
+def test_problems_of_the_target_are_warnings_even_when_its_release_hid_them(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """main's invalid release kept the check of its gateways from running; those problems are
+    main's own, not staging's release's: promoted, with a warning naming each (a bug: it was
+    refused as "staging's release would make the main config invalid")."""
+    monkeypatch.chdir(stacks)
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "      external: 10.11.1.22 ", "      external: 10.11.9.22 ")
+    edit(main, "      internal: 10.11.1.21 ", "      internal: 10.11.9.21 ")
+    edit(main, "      replicas: 2\n      drainTimeout", "      replicas: 0\n      drainTimeout")
+    before = main.read_text()
+    code, out, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert out.startswith(
+        "warning: Pulumi.main.yaml: the main config has problems promotion does not fix:\n"
+        "  - homelab:cluster.gateways.internal: '10.11.9.21' is outside the LB pool"
+    )
+    assert "\n  - homelab:cluster.gateways.external: '10.11.9.22' is outside the LB pool" in out
+    assert "  homelab:release.envoy.replicas: 0 -> 2\n" in out
+    assert main.read_text() == before.replace(
+        "      replicas: 0\n      drainTimeout", "      replicas: 2\n      drainTimeout"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # Pulumi's legacy `<namespace>:config:<name>` form of homelab:apps
+        ("  homelab:config:apps: []\n", "homelab:config:apps: unknown config key; did you mean homelab:apps?"),
+        (
+            "  homelab:flavour: vanilla\n",
+            "homelab:flavour: unknown config key; the known keys are homelab:cluster, homelab:release, "
+            "homelab:apps, homelab:promotion, homelab:cloudflareApiToken, homelab:cloudflareDnsApiToken",
+        ),
+        ("  release: {}\n", "release: unknown config key; did you mean homelab:release?"),
+        ("  Cluster: {}\n", "Cluster: unknown config key; did you mean homelab:cluster?"),
+    ],
+)
+def test_unknown_homelab_keys_are_named_with_a_hint(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, line: str, message: str
+) -> None:
+    monkeypatch.chdir(stacks)
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "  homelab:promotion:\n", line + "  homelab:promotion:\n")
+    code, out, err = run(stacks, capsys)
+    assert (code, out) == (2, "")
+    assert err == f"error: Pulumi.main.yaml:{line_of(main, line)}: {message}\nnothing promoted\n"
+
+
+def test_keys_of_other_tools_are_left_alone(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Only keys close to homelab's are taken for misspelled ones: `home:` and `promtail` are not."""
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "  homelab:promotion:\n", "  home:assistant: on\n  promtail: {}\n  homelab:promotion:\n")
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    before = main.read_text()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert main.read_text() == before.replace("      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+
+
+def test_refuses_a_source_token_that_is_a_mapping_but_not_an_encrypted_secret(
+    stacks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(
+        stacks / "Pulumi.staging.yaml",
+        "  homelab:apps: []\n",
+        "  homelab:apps: []\n  homelab:cloudflareApiToken:\n    value: abcdefgh\n",
+    )
+    code, out, err = run(stacks, capsys)
+    assert (code, out) == (2, "")
+    assert "  - homelab:cloudflareApiToken: is set in plain text in the stack config;" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        # values as YAML reads them: a float, a boolean (also behind an anchor), a date, "", a mapping
+        ("      replicas: 2\n      drainTimeout", "      replicas: 2.0\n      drainTimeout", "2.0 -> 2"),
+        ("      replicas: 2\n      drainTimeout", "      replicas: true\n      drainTimeout", "true -> 2"),
+        ("      replicas: 2\n      drainTimeout", "      replicas: &r false\n      drainTimeout", "false -> 2"),
+        (
+            "      replicas: 2\n      drainTimeout",
+            "      replicas: 2026-08-02\n      drainTimeout",
+            '"2026-08-02" -> 2',
+        ),
+        ("      replicas: 2\n      drainTimeout", '      replicas: ""\n      drainTimeout', '"" -> 2'),
+        ("      replicas: 2\n      drainTimeout", "      replicas: {n: 2}\n      drainTimeout", '{"n": 2} -> 2'),
+        ("      replicas: 2\n      drainTimeout", "      replicas: [2]\n      drainTimeout", "[2] -> 2"),
+    ],
+    ids=["float", "bool", "anchored-bool", "date", "empty-string", "mapping", "list"],
+)
+def test_the_diff_shows_a_wrong_typed_target_value_as_read(
+    stacks: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, shown: str
+) -> None:
+    edit(stacks / "Pulumi.main.yaml", old, new)
+    code, out, err = run(stacks, capsys)
+    assert (code, err) == (0, "")
+    assert [line for line in out.splitlines() if "->" in line] == [f"  homelab:release.envoy.replicas: {shown}"]
+
+
+def test_describe_a_mapping_replaced_by_a_scalar_in_one_line() -> None:
+    changes = promote.diff({"x": {"a": 1}, "y": [1, {"b": 2}], "z": [1]}, {"x": "s", "y": [1, {"b": 3}], "z": [1]})
+    assert promote.describe(changes) == [
+        'homelab:release.x: {"a": 1} -> s',
+        'homelab:release.y: [1, {"b": 2}] -> [1, {"b": 3}]',
+    ]
+
+
+def test_apply_puts_an_added_key_where_the_source_has_it(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """main leaves envoy.replicas at its default; staging sets it: it comes first, as in staging."""
+    main = stacks / "Pulumi.main.yaml"
+    original = main.read_text()
+    edit(main, "    envoy:\n      replicas: 2\n", "    envoy:\n")
+    code, out, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert "  homelab:release.envoy.replicas: (not set) -> 2\n" in out
+    assert main.read_text() == original
+
+
+def test_apply_removes_in_one_section_and_changes_a_later_one(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    staging, main = stacks / "Pulumi.staging.yaml", stacks / "Pulumi.main.yaml"
+    edit(staging, "        memoryLimit: 1Gi\n", "")
+    edit(staging, "      postQuantum: strict", "      postQuantum: prefer")
+    before = main.read_text()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert main.read_text() == before.replace("        memoryLimit: 1Gi\n", "").replace(
+        "      postQuantum: strict ", "      postQuantum: prefer "
+    )
+
+
+def test_apply_fills_an_empty_release_mapping(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main = stacks / "Pulumi.main.yaml"
+    original = main.read_text()
+    head, block, tail = split_release(original)
+    assert tail[0].startswith("  # --- apps")
+    main.write_text("\n".join([*head, "  homelab:release: {}", *tail[1:]]) + "\n")  # homelab:apps right after
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert main.read_text() == "\n".join([*head, *map(without_comment, block), *tail[1:]]) + "\n"
+
+
+def test_apply_across_blank_lines_and_lines_commented_out_in_the_release(
+    stacks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blank line and a line commented out at column 0 inside the release do not end it (a bug:
+    the column-0 comment was taken for the end of the release block, and the promotion refused
+    with "internal error: lines outside homelab:release would change")."""
+    main = stacks / "Pulumi.main.yaml"
+    edit(main, "    images:\n", "\n    images:\n")
+    edit(main, "      envoyGateway: v1.9.0\n", "#      envoyGateway: v1.8.0\n      envoyGateway: v1.9.0\n")
+    edit(stacks / "Pulumi.staging.yaml", "      envoyGateway: v1.9.0\n", "      envoyGateway: v1.9.1\n")
+    edit(stacks / "Pulumi.staging.yaml", "      cloudflared: 2026.8.2\n", "      cloudflared: 2026.9.0\n")
+    before = main.read_text()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert main.read_text() == before.replace("      envoyGateway: v1.9.0\n", "      envoyGateway: v1.9.1\n").replace(
+        "      cloudflared: 2026.8.2\n", "      cloudflared: 2026.9.0\n"
+    )
+
+
+def test_apply_adds_the_release_at_the_end_of_a_config_without_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copyfile(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")
+    main = tmp_path / "Pulumi.main.yaml"
+    main.write_text("config:\n  homelab:promotion:\n    requireStaging: true\n")
+    code, out, err = run(tmp_path, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert out.startswith("warning: Pulumi.main.yaml: the main config has problems promotion does not fix:\n")
+    block = split_release((ROOT / "Pulumi.staging.yaml").read_text())[1]
+    assert main.read_text() == "config:\n  homelab:promotion:\n    requireStaging: true\n" + "".join(
+        f"{without_comment(line)}\n" for line in block
+    )
+
+
+def test_refuses_a_target_whose_end_ruamel_drops_and_names_that_line(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(stacks)
+    main = stacks / "Pulumi.main.yaml"
+    main.write_text(main.read_text() + "...\n")  # YAML's document end marker
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    before = main.read_bytes()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (
+        2,
+        f"error: Pulumi.main.yaml:{line_of(main, '...')}: cannot rewrite it without changing its formatting "
+        "(expected 2-space mappings, sequences as `  - ` under their key, no comment after an alias); "
+        "edit homelab:release by hand or reformat the file\nnothing promoted\n",
+    )
+    assert main.read_bytes() == before
+
+
+MERGED_RESOURCES = [
+    (
+        "  homelab:release:\n",
+        "  other:resources: &res\n    cpuRequest: 10m\n    memoryRequest: 64Mi\n  homelab:release:\n",
+    ),
+    (CLOUDFLARED_RESOURCES, "      resources:\n        <<: *res\n        memoryLimit: 256Mi\n"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edits", "at", "what"),
+    [
+        # a merge key whose anchor is outside the release
+        (
+            MERGED_RESOURCES,
+            "      resources:\n        <<: *res\n",
+            "homelab:release.cloudflared.resources merges `<<: *res`",
+        ),
+        (
+            [("    envoy:\n      replicas: 2\n", "    envoy:\n      replicas:\n        - 1\n        - &n 2\n")],
+            "        - &n 2\n",
+            "homelab:release.envoy.replicas[1] has the anchor `&n`",
+        ),
+        (
+            [
+                (
+                    "  homelab:release:\n    charts:\n",
+                    "  other:charts: &c\n    cilium: 1.20.0\n  homelab:release:\n    <<: *c\n    charts:\n",
+                ),
+            ],
+            "  homelab:release:\n    <<: *c\n",
+            "homelab:release merges `<<: *c`",
+        ),
+    ],
+    ids=["merge", "anchor-in-a-list", "merge-into-the-release"],
+)
+def test_refuses_merge_keys_and_anchors_in_lists_in_the_target_release(
+    stacks: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    edits: list[tuple[str, str]],
+    at: str,
+    what: str,
+) -> None:
+    monkeypatch.chdir(stacks)
+    main = stacks / "Pulumi.main.yaml"
+    for old, new in edits:
+        edit(main, old, new)
+    edit(stacks / "Pulumi.staging.yaml", "      envoyGateway: v1.9.0\n", "      envoyGateway: v1.9.1\n")
+    before = main.read_bytes()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (
+        2,
+        f"error: Pulumi.main.yaml:{line_of(main, at)}: {what}{ANCHOR_REFUSAL}\nnothing promoted\n",
+    )
+    assert main.read_bytes() == before
+
+
+def test_apply_diff_keeps_every_comment_line_where_it_was() -> None:
+    """Comment lines after a removed key go after the kept key before it, or before the first key
+    of their mapping (below one already there, below an end-of-line comment of the mapping's key);
+    an end-of-line comment and the lines after it stay together; lines inside a removed mapping
+    go with it."""
+    node = promote.load(
+        "a0: 0\na: 1\nb: 2  # eol b\n# after b\nc: 3\n# after c\n"
+        "gone:\n  g: 1\n  # inside gone\n  h: 2\n"
+        "m:\n  # before p\n  p: 1\n  # after p\n  q: 2\n"
+        "n:\n  x: 1\n  # after x\n  y: 2\n"
+        "k:  # eol k\n  s: 1\n  # after s\n  t: 2\n"
+        "z: 9\n# the end\n"
+    )
+    assert isinstance(node, CommentedMap)
+    new = {"a0": 0, "a": 1, "b": 3, "m": {"q": 2, "w": 1}, "n": {"y": 2}, "k": {"t": 2}, "z": 9}
+    promote.apply_diff(node, promote.diff(promote.to_plain(node), new))
+    assert promote.dump(node) == (
+        "a0: 0\na: 1\nb: 3  # eol b\n# after b\n# after c\n"
+        "m:\n  # before p\n  # after p\n  q: 2\n  w: 1\n"
+        "n:\n  # after x\n  y: 2\n"
+        "k:  # eol k\n  # after s\n  t: 2\n"
+        "z: 9\n# the end\n"
+    )
+
+
+CHECKED = "config:\n  homelab:cluster:\n    name: main\n  homelab:release:\n    charts:\n      cilium: 1.20.0\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "text", "problem"),
+    [
+        (CHECKED, CHECKED.replace("1.20.0", "1.20.1"), "the written homelab:release would differ from the source's"),
+        (CHECKED, CHECKED.replace("name: main", "name: mian"), "settings outside homelab:release would change"),
+        (CHECKED, "# new\n" + CHECKED, "lines outside homelab:release would change"),
+        (
+            "config:\n  homelab:cluster:\n    name: main\n",
+            "# new\n" + CHECKED,
+            "lines outside homelab:release would change",
+        ),
+        (
+            "config:\n  homelab:cluster:\n    name: main\n",
+            'config:\n  homelab:cluster:\n    name: main\n  "homelab:release":\n    charts:\n      cilium: 1.20.0\n',
+            None,
+        ),
+        (
+            "config:\n  homelab:cluster:\n    name: main\n",
+            "config:\n  homelab:cluster:\n    name: main\n  homelab:release: {charts: {cilium: 1.20.0}}\n",
+            None,
+        ),
+    ],
+    ids=["release", "settings", "lines", "lines-of-a-new-release", "quoted-new-release", "flow-new-release"],
+)
+def test_a_result_that_breaks_the_promise_is_refused(target: str, text: str, problem: str | None) -> None:
+    """The last guard before writing: the release equals the source's, all else is unchanged."""
+    release = {"charts": {"cilium": "1.20.0"}}
+    if problem is None:
+        promote.check_promoted(target, text, release, "Pulumi.main.yaml")
+        return
+    with pytest.raises(promote.PromoteError) as refused:
+        promote.check_promoted(target, text, release, "Pulumi.main.yaml")
+    assert refused.value.problems == (f"Pulumi.main.yaml: internal error: {problem}",)
+
+
+def test_apply_keeps_the_file_mode(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main = stacks / "Pulumi.main.yaml"
+    main.chmod(0o640)
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (0, "")
+    assert main.stat().st_mode & 0o7777 == 0o640
+    assert "      coredns: 1.47.0\n" in main.read_text()
+
+
+def test_a_failed_replace_leaves_the_file_and_no_temporary_one(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new bytes go to a hidden file beside the target (same file system: the rename is
+    atomic); when the rename fails, that file is removed and the target is untouched."""
+    renamed: list[tuple[str, str]] = []
+
+    def fail(src: str, dst: str) -> None:
+        renamed.append((str(src), str(dst)))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.chdir(stacks)
+    monkeypatch.setattr(promote.os, "replace", fail)
+    main = stacks / "Pulumi.main.yaml"
+    edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
+    before = main.read_bytes()
+    code, _, err = run(stacks, capsys, "--apply")
+    assert (code, err) == (2, "error: Pulumi.main.yaml: cannot write it: No space left on device\nnothing promoted\n")
+    assert main.read_bytes() == before
+    assert sorted(p.name for p in stacks.iterdir()) == sorted(STACK_FILES)
+    [(src, dst)] = renamed
+    assert (Path(src).parent, dst) == (stacks, str(main))
+    assert Path(src).name.startswith(".Pulumi.main.yaml.")

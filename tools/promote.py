@@ -47,17 +47,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import json
 import os
 import re
 import sys
 import tempfile
-import types
-import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from ruamel.yaml.anchor import Anchor
@@ -77,7 +76,7 @@ from components.config import (
     Release,
     parse,
 )
-from tools.stackfile_rt import StackFile, StackFileError, config_of, decode, dump, key_line, kind, load, read
+from tools.stackfile_rt import StackFile, StackFileError, dump, key_line, kind, load, read
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = f"{PROJECT}:{RELEASE_KEY}"
@@ -93,8 +92,11 @@ class PromoteError(Exception):
     """The promotion is refused; each problem names the file (and the line or key)."""
 
     def __init__(self, *problems: str):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+        super().__init__(*problems)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.args
 
 
 class _Absent(Enum):
@@ -122,13 +124,11 @@ class Change(NamedTuple):
 def to_plain(node: Any) -> Any:
     """ruamel's round-trip types as plain dicts, lists, str, int, float, bool."""
     if isinstance(node, Mapping):
-        return {str(k): to_plain(v) for k, v in cast(Mapping[Any, Any], node).items()}
+        return {str(k): to_plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [to_plain(v) for v in cast(list[Any], node)]
-    if isinstance(node, ScalarBoolean):
+        return [to_plain(v) for v in node]
+    if isinstance(node, bool | ScalarBoolean):
         return bool(node)
-    if isinstance(node, bool):
-        return node
     if isinstance(node, int):
         return int(node)
     if isinstance(node, float):
@@ -141,11 +141,9 @@ def to_plain(node: Any) -> Any:
 def same(a: Any, b: Any) -> bool:
     """Equal plain values of the same types (``1``, ``1.0``, ``True`` and ``"1"`` all differ)."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
-        a_map, b_map = cast(Mapping[Any, Any], a), cast(Mapping[Any, Any], b)
-        return a_map.keys() == b_map.keys() and all(same(a_map[k], b_map[k]) for k in a_map)
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        a_list, b_list = cast(list[Any], a), cast(list[Any], b)
-        return len(a_list) == len(b_list) and all(same(x, y) for x, y in zip(a_list, b_list, strict=True))
+        return same(dict(enumerate(a)), dict(enumerate(b)))
     return type(a) is type(b) and a == b
 
 
@@ -153,60 +151,26 @@ def same(a: Any, b: Any) -> bool:
 # checks
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The config model an annotation (``Model``, ``Model | None``, ``Annotated[Model, ...]``) holds."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, typing.Annotated):
-        for arg in typing.get_args(annotation):
-            model = _model_in(arg)
-            if model is not None:
-                return model
-    return None
-
-
-def _item_annotation(annotation: Any) -> Any:
-    """The element type of ``list[X]`` (through Annotated/Optional), else None."""
-    origin = typing.get_origin(annotation)
-    if origin is list:
-        return typing.get_args(annotation)[0]
-    if origin in (typing.Union, types.UnionType, typing.Annotated):
-        for arg in typing.get_args(annotation):
-            item = _item_annotation(arg)
-            if item is not None:
-                return item
-    return None
-
-
 def unknown_keys(data: Any, model: type[BaseModel], path: str) -> list[str]:
     """``<path>.<key>: unknown key`` for every key of ``data`` (recursively) the model lacks.
 
     Keys are matched by their camelCase alias only, as the stack files spell them: a snake_case
     field name (``drain_timeout``) is an unknown key. Wrong shapes (a list where a mapping
-    belongs...) are left to :func:`components.config.parse`.
+    belongs...) are left to :func:`components.config.parse`. The release models nest only models
+    and scalars (no lists, unions or optional models), so only a model's fields are looked into.
     """
     if not isinstance(data, Mapping):
         return []
     fields = {info.alias or name: info.annotation for name, info in model.model_fields.items()}
     problems: list[str] = []
-    for key, value in cast(Mapping[Any, Any], data).items():
+    for key, value in data.items():
         key_path = f"{path}.{key}"
-        if key not in fields:
+        annotation = fields.get(key)
+        if annotation is None:
             problems.append(f"{key_path}: unknown key")
-        else:
-            problems += _unknown_in(value, fields[key], key_path)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            problems += unknown_keys(value, annotation, key_path)
     return problems
-
-
-def _unknown_in(value: Any, annotation: Any, path: str) -> list[str]:
-    model = _model_in(annotation)
-    if model is not None:
-        return unknown_keys(value, model, path)
-    item = _item_annotation(annotation)
-    if item is not None and isinstance(value, list):
-        return [p for i, v in enumerate(cast(list[Any], value)) for p in _unknown_in(v, item, f"{path}[{i}]")]
-    return []
 
 
 def release_problems(config: Mapping[str, Any]) -> list[str]:
@@ -231,7 +195,7 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     secret_keys: list[str] = []
     for name in SECRET_KEYS:
         token = raw.get(name, ABSENT)
-        if token is ABSENT or (isinstance(token, Mapping) and set(cast(Mapping[str, Any], token)) == {"secure"}):
+        if token is ABSENT or (isinstance(token, Mapping) and set(token) == {"secure"}):
             raw[name] = TOKEN_PLACEHOLDER.format(name=name)
             secret_keys.append(f"{prefix}{name}")
     try:
@@ -246,8 +210,8 @@ def _looks_like_ours(key: str) -> bool:
     namespace, colon, _ = key.partition(":")
     if not colon:
         names = [k.removeprefix(f"{PROJECT}:").lower() for k in KNOWN_KEYS]
-        return bool(difflib.get_close_matches(key.lower(), names, n=1, cutoff=0.8))
-    return namespace == PROJECT or bool(difflib.get_close_matches(namespace.lower(), [PROJECT], n=1, cutoff=0.8))
+        return bool(difflib.get_close_matches(key.lower(), names, cutoff=0.8))
+    return namespace == PROJECT or bool(difflib.get_close_matches(namespace.lower(), [PROJECT], cutoff=0.8))
 
 
 def file_problems(stack: StackFile) -> list[str]:
@@ -262,7 +226,7 @@ def file_problems(stack: StackFile) -> list[str]:
         text = str(key)
         if text in KNOWN_KEYS or not _looks_like_ours(text):
             continue
-        close = difflib.get_close_matches(text.rpartition(":")[2].lower(), list(by_name), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(text.rpartition(":")[2].lower(), list(by_name))  # best first
         hint = f"did you mean {by_name[close[0]]}?" if close else f"the known keys are {', '.join(KNOWN_KEYS)}"
         problems.append(f"{stack.name}:{key_line(stack.config, key)}: {text}: unknown config key; {hint}")
     release = stack.config.get(RELEASE, ABSENT)
@@ -274,7 +238,7 @@ def file_problems(stack: StackFile) -> list[str]:
 
 def _anchor(node: Any) -> str | None:
     anchor = getattr(node, Anchor.attrib, None)
-    return cast("str | None", anchor.value) if isinstance(anchor, Anchor) else None
+    return anchor.value if isinstance(anchor, Anchor) else None
 
 
 def anchor_problem(config: CommentedMap, lines: Sequence[str], name: str) -> str | None:
@@ -288,10 +252,9 @@ def anchor_problem(config: CommentedMap, lines: Sequence[str], name: str) -> str
         value = parent[key]
         anchor = _anchor(value)
         if anchor is not None:
-            text = lines[line - 1] if 0 < line <= len(lines) else ""
-            what = f"is the alias `*{anchor}`" if f"*{anchor}" in text else f"has the anchor `&{anchor}`"
+            what = f"is the alias `*{anchor}`" if f"*{anchor}" in lines[line - 1] else f"has the anchor `&{anchor}`"
             return f"{name}:{line}: {path} {what}"
-        merged = cast("list[Any] | None", getattr(value, merge_attrib, None))
+        merged: list[Any] | None = getattr(value, merge_attrib, None)
         if merged:
             return f"{name}:{line}: {path} merges `<<: *{_anchor(merged[0])}`"
         if isinstance(value, CommentedMap):
@@ -301,12 +264,13 @@ def anchor_problem(config: CommentedMap, lines: Sequence[str], name: str) -> str
                     return found
         elif isinstance(value, CommentedSeq):
             for i in range(len(value)):
-                found = entry(value, i, f"{path}[{i}]", cast(int, value.lc.item(i)[0]) + 1)
+                row: int = value.lc.item(i)[0]
+                found = entry(value, i, f"{path}[{i}]", row + 1)
                 if found:
                     return found
         return None
 
-    found = entry(config, RELEASE, RELEASE, key_line(config, RELEASE)) if RELEASE in config else None
+    found = entry(config, RELEASE, RELEASE, key_line(config, RELEASE))
     if found is None:
         return None
     return (
@@ -332,7 +296,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], path: tuple[str, ...] =
         key_path = (*path, key)
         old_value = old.get(key, ABSENT)
         if isinstance(old_value, Mapping) and isinstance(new_value, Mapping):
-            changes += diff(cast(Mapping[str, Any], old_value), cast(Mapping[str, Any], new_value), key_path)
+            changes += diff(old_value, new_value, key_path)
         elif old_value is ABSENT:
             changes.append(Change(key_path, ABSENT, new_value, previous))
         elif not same(old_value, new_value):
@@ -359,7 +323,7 @@ def _leaves(path: tuple[str, ...], old: Any, new: Any) -> Iterator[tuple[tuple[s
     """An added or removed mapping as one line per leaf."""
     side = new if old is ABSENT else old if new is ABSENT else None
     if isinstance(side, Mapping) and side:
-        for key, value in cast(Mapping[str, Any], side).items():
+        for key, value in side.items():
             if old is ABSENT:
                 yield from _leaves((*path, key), ABSENT, value)
             else:
@@ -382,18 +346,19 @@ def describe(changes: Iterable[Change], prefix: str = RELEASE) -> list[str]:
 
 
 def _ca_items(node: CommentedMap) -> dict[Any, list[Any]]:
-    return cast(dict[Any, list[Any]], node.ca.items)
+    items: dict[Any, list[Any]] = node.ca.items
+    return items
 
 
 def _to_rt(value: Any) -> Any:
-    """A plain value as ruamel node (CommentedMap keeps block style and later comments)."""
+    """A plain value as ruamel node (CommentedMap keeps block style and later comments).
+
+    The release holds mappings and scalars only (a valid source's has no list)."""
     if isinstance(value, Mapping):
         out = CommentedMap()
-        for k, v in cast(Mapping[Any, Any], value).items():
+        for k, v in value.items():
             out[k] = _to_rt(v)
         return out
-    if isinstance(value, list):
-        return CommentedSeq([_to_rt(v) for v in cast(list[Any], value)])
     return value
 
 
@@ -405,17 +370,13 @@ def _entry_slot(parent: CommentedMap, key: Any) -> tuple[CommentedMap, Any]:
     return parent, key
 
 
-def _last_slot(node: CommentedMap) -> tuple[CommentedMap, Any] | None:
-    return _entry_slot(node, list(node)[-1]) if node else None
-
-
 def _take_lines(slot: tuple[CommentedMap, Any]) -> str:
     """Detach the full comment lines after a slot's value (its end-of-line comment stays)."""
     node, key = slot
     entry = _ca_items(node).get(key)
-    if not entry or len(entry) < 3 or entry[2] is None:
+    if entry is None or entry[2] is None:
         return ""
-    token = cast(CommentToken, entry[2])
+    token: CommentToken = entry[2]
     eol, _, lines = token.value.partition("\n")
     if not lines:
         return ""
@@ -426,40 +387,49 @@ def _take_lines(slot: tuple[CommentedMap, Any]) -> str:
     return lines
 
 
+def _comment(text: str) -> CommentToken:
+    return CommentToken(text, CommentMark(0))
+
+
 def _put_lines(slot: tuple[CommentedMap, Any], lines: str) -> None:
     node, key = slot
     entry = _ca_items(node).setdefault(key, [None, None, None, None])
-    while len(entry) < 3:
-        entry.append(None)
-    if entry[2] is None:
-        entry[2] = CommentToken("\n" + lines, CommentMark(0))
+    token: CommentToken | None = entry[2]
+    if token is None:
+        entry[2] = _comment("\n" + lines)
     else:
-        token = cast(CommentToken, entry[2])
-        token.value = token.value + lines
+        token.value += lines
 
 
-def _put_before_first(node: CommentedMap, lines: str) -> None:
-    """Comment lines at the start of a mapping, before its first key."""
-    comment = cast("list[Any] | None", node.ca.comment)
-    if comment is None:
-        comment = [None, []]
-        node.ca.comment = comment
-    while len(comment) < 2:
-        comment.append(None)
-    comment[1] = [*(comment[1] or []), CommentToken(lines, CommentMark(0))]
+def _put_before_first(node: CommentedMap, owner: tuple[CommentedMap, Any] | None, lines: str) -> None:
+    """Comment lines at the start of a mapping, before its first key. ruamel writes the ones its
+    parent keeps for its key (``owner``) when the parent has comments there, else its own."""
+    entry = _ca_items(owner[0]).get(owner[1]) if owner else None
+    if entry is None:
+        if node.ca.comment is None:
+            node.ca.comment = [None, None]
+        comments: list[Any] = node.ca.comment
+        at = 1
+    else:
+        comments, at = entry, 3
+    if comments[at] is None:
+        comments[at] = [_comment(lines)]
+    else:
+        comments[at].append(_comment(lines))  # the list ruamel may share between node and parent
 
 
 class _Lines(NamedTuple):
     """Comment lines that follow an entry (they belong before its next sibling)."""
 
-    parent: CommentedMap | None  # None: they follow the whole mapping
+    parent: CommentedMap
     key: Any
     siblings: list[Any]  # parent's keys before the change
     text: str
 
 
-def _detach_all(root: CommentedMap) -> list[_Lines]:
-    """Take every block of full comment lines out of the tree, remembering what they follow.
+def _detach_all(root: CommentedMap) -> tuple[list[_Lines], str]:
+    """Take every block of full comment lines out of the tree, remembering what they follow;
+    the last block is the lines after the whole mapping.
 
     ruamel hangs comment lines on the deepest last key before them; once keys are added or
     removed that is the wrong place. Each block is owned by the outermost entry that ends there.
@@ -478,11 +448,8 @@ def _detach_all(root: CommentedMap) -> list[_Lines]:
                     found.append(_Lines(node, key, keys, text))
 
     walk(root)
-    slot = _last_slot(root)
-    text = _take_lines(slot) if slot else ""
-    if text:
-        found.append(_Lines(None, None, list(root), text))
-    return found
+    keys = list(root)
+    return found, _take_lines(_entry_slot(root, keys[-1])) if keys else ""
 
 
 def _maps_in(node: CommentedMap) -> Iterator[CommentedMap]:
@@ -492,15 +459,11 @@ def _maps_in(node: CommentedMap) -> Iterator[CommentedMap]:
             yield from _maps_in(value)
 
 
-def _reattach_all(root: CommentedMap, blocks: Sequence[_Lines]) -> None:
+def _reattach_all(root: CommentedMap, blocks: Sequence[_Lines], trailing: str) -> None:
+    owners = {id(value): (node, key) for node in _maps_in(root) for key, value in node.items()}
     alive = {id(m) for m in _maps_in(root)}
     for block in blocks:
         parent = block.parent
-        if parent is None:
-            slot = _last_slot(root)
-            if slot is not None:
-                _put_lines(slot, block.text)
-            continue
         if id(parent) not in alive:
             continue  # comment lines inside a removed block go with it
         if block.key in parent:
@@ -511,16 +474,16 @@ def _reattach_all(root: CommentedMap, blocks: Sequence[_Lines]) -> None:
         if kept:
             _put_lines(_entry_slot(parent, kept[-1]), block.text)
         else:
-            _put_before_first(parent, block.text)
+            _put_before_first(parent, owners.get(id(parent)), block.text)
+    if trailing:  # root is the source's release: never empty
+        _put_lines(_entry_slot(root, list(root)[-1]), trailing)
 
 
 def _node_at(root: CommentedMap, path: Sequence[str]) -> CommentedMap:
+    """The mapping at ``path`` (a Change's parent: a mapping on both sides of the diff)."""
     node = root
     for key in path:
-        child = node[key]
-        if not isinstance(child, CommentedMap):
-            raise KeyError(".".join(path))
-        node = child
+        node = node[key]
     return node
 
 
@@ -532,23 +495,21 @@ def apply_diff(target: CommentedMap, changes: Sequence[Change]) -> None:
     source has them, comment lines that followed a removed key or preceded an added one stay
     where they were in the text.
     """
-    blocks = _detach_all(target)
+    blocks, trailing = _detach_all(target)
     for change in changes:
         if change.new is ABSENT:
-            parent, key = _node_at(target, change.path[:-1]), change.path[-1]
-            del parent[key]
-            _ca_items(parent).pop(key, None)
+            del _node_at(target, change.path[:-1])[change.path[-1]]
     for change in changes:
-        parent, key = _node_at(target, change.path[:-1]), change.path[-1]
         if change.new is ABSENT:
             continue
+        parent, key = _node_at(target, change.path[:-1]), change.path[-1]
         if change.old is ABSENT:
-            keys = list(parent)
-            pos = 0 if change.after is None else keys.index(change.after) + 1 if change.after in keys else len(keys)
+            # the key before it in the source is in the target by now: kept, or added before it
+            pos = 0 if change.after is None else list(parent).index(change.after) + 1
             parent.insert(pos, key, _to_rt(change.new))
         else:
             parent[key] = _to_rt(change.new)  # ruamel keeps a quoted string's quotes
-    _reattach_all(target, blocks)
+    _reattach_all(target, blocks, trailing)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,16 +520,17 @@ _RELEASE_LINE = re.compile(rf"""^(?P<indent> *)(?P<q>["']?){re.escape(RELEASE)}(
 
 
 def lines_of(text: str) -> list[str]:
-    """The lines of a text with their ``\n``; unlike ``str.splitlines`` only ``\n`` ends one."""
-    parts = text.split("\n")
-    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    """The lines of a text that ends in a newline (as ruamel reads and writes it), each with its
+    ``\n``; unlike ``str.splitlines`` only ``\n`` ends one."""
+    return [line + "\n" for line in text.split("\n")[:-1]]
 
 
 def release_span(lines: Sequence[str]) -> tuple[int, int] | None:
     """Lines ``[start, end)`` of the ``homelab:release`` block in a stack file's text.
 
     The block is its key line and every following line indented deeper, up to the last such
-    line; blank lines and comments at the key's indentation after it are outside.
+    line: blank lines and comment lines (at any indentation, such as a line commented out at
+    column 0) do not end it, and those after its last deeper line are outside.
     """
     for start, line in enumerate(lines):
         match = _RELEASE_LINE.match(line)
@@ -580,9 +542,11 @@ def release_span(lines: Sequence[str]) -> tuple[int, int] | None:
             text = lines[i]
             if not text.strip():
                 continue
-            if len(text) - len(text.lstrip(" ")) <= indent:
+            content = text.lstrip(" ")
+            if len(text) - len(content) > indent:
+                end = i + 1
+            elif not content.startswith("#"):
                 break
-            end = i + 1
         return start, end
     return None
 
@@ -594,33 +558,47 @@ def _outside(text: str) -> tuple[list[str], list[str]] | None:
     return None if span is None else (lines[: span[0]], lines[span[1] :])
 
 
-def promoted_text(target_text: str, release: Mapping[str, Any], name: str = "target") -> str:
+def check_promoted(target_text: str, text: str, release: Mapping[str, Any], name: str) -> None:
+    """Raise :class:`PromoteError` unless ``text`` keeps the promise: ``target_text`` with
+    ``release`` (plain) as its ``homelab:release``, every other setting and every line outside the
+    release block unchanged. A last guard against ruamel's surprises; nothing is written then."""
+    before, after = to_plain(load(target_text))["config"], to_plain(load(text))["config"]
+    if not same(after.pop(RELEASE), release):
+        raise PromoteError(f"{name}: internal error: the written {RELEASE} would differ from the source's")
+    before.pop(RELEASE, None)
+    if not same(before, after):
+        raise PromoteError(f"{name}: internal error: settings outside {RELEASE} would change")
+    old, new = _outside(target_text), _outside(text)
+    kept = old == new if old is not None else new is not None and target_text == "".join(new[0] + new[1])
+    if not kept:
+        raise PromoteError(f"{name}: internal error: lines outside {RELEASE} would change")
+
+
+def promoted_text(target_text: str, release: Mapping[str, Any], name: str) -> str:
     """The target stack file's text with ``release`` (plain) as its ``homelab:release``.
 
-    ``target_text`` is ruamel's view of the file (:func:`tools.stackfile_rt.decode`: LF, no
-    BOM). Raises :class:`PromoteError` when ruamel cannot keep the file's formatting, when the
-    target's release has YAML anchors or aliases to rewrite, or when the result differs from the
-    promise (release equal to the source's, the rest unchanged).
+    ``target_text`` is ruamel's view of a stack file :func:`tools.stackfile_rt.read` accepted
+    and :func:`file_problems` found no problem in (LF, no BOM, a ``config:`` mapping whose
+    release, if any, is a mapping). Raises :class:`PromoteError` when ruamel cannot keep the
+    file's formatting, when the target's release has YAML anchors or aliases to rewrite, or when
+    the result differs from the promise (:func:`check_promoted`).
     """
     doc = load(target_text)
     rewritten = dump(doc)
     if rewritten != target_text:
         old, new = lines_of(target_text), lines_of(rewritten)
-        line = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+        line = next(i for i, (a, b) in enumerate(itertools.zip_longest(old, new)) if a != b)
         raise PromoteError(
             f"{name}:{line + 1}: cannot rewrite it without changing its formatting (expected 2-space mappings, "
             "sequences as `  - ` under their key, no comment after an alias); edit homelab:release by hand "
             "or reformat the file"
         )
-    config = config_of(doc, target_text, name)
-    current = config.get(RELEASE, ABSENT)
-    if current is not ABSENT and not isinstance(current, CommentedMap):
-        line = key_line(config, RELEASE)
-        raise PromoteError(f"{name}:{line}: {RELEASE} is {kind(current)}; it must be a mapping of release settings")
-    changes = diff({} if current is ABSENT else to_plain(current), release)
+    config: CommentedMap = doc["config"]
+    current: CommentedMap | None = config.get(RELEASE)
+    changes = diff({} if current is None else to_plain(current), release)
     if not changes:
         return target_text
-    if current is ABSENT:
+    if current is None:
         current = CommentedMap()
         keys = list(config)
         after = keys.index(f"{PROJECT}:cluster") + 1 if f"{PROJECT}:cluster" in keys else len(keys)
@@ -631,29 +609,14 @@ def promoted_text(target_text: str, release: Mapping[str, Any], name: str = "tar
             raise PromoteError(problem)
     apply_diff(current, changes)
     text = dump(doc)
-
-    before, after_doc = to_plain(load(target_text)), to_plain(load(text))
-    if not same(after_doc["config"].get(RELEASE), dict(release)):
-        raise PromoteError(f"{name}: internal error: the written {RELEASE} would differ from the source's")
-    before["config"].pop(RELEASE, None)
-    after_doc["config"].pop(RELEASE, None)
-    if not same(before, after_doc):
-        raise PromoteError(f"{name}: internal error: settings outside {RELEASE} would change")
-    old, new = _outside(target_text), _outside(text)
-    kept = old == new if old is not None else new is not None and target_text == "".join(new[0] + new[1])
-    if not kept:
-        raise PromoteError(f"{name}: internal error: lines outside {RELEASE} would change")
+    check_promoted(target_text, text, release, name)
     return text
 
 
 def promoted_bytes(target: StackFile, release: Mapping[str, Any]) -> bytes:
     """The target file's bytes with ``release`` promoted, in the file's own layout: its line
     ending on every line (the new ones too), its BOM, its missing final newline."""
-    text = promoted_text(target.text, release, target.name)
-    data = target.layout.restore(text)
-    if decode(data, target.name) != (text, target.layout):
-        raise PromoteError(f"{target.name}: internal error: the file's line endings or encoding would change")
-    return data
+    return target.layout.restore(promoted_text(target.text, release, target.name))
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -665,7 +628,7 @@ def _write(path: Path, data: bytes) -> None:
         os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        os.unlink(tmp)  # it exists: every step that can fail comes after mkstemp made it
         raise
 
 
@@ -700,17 +663,13 @@ def promote(source: Path, target: Path, from_stack: str, to_stack: str, apply: b
         raise PromoteError(f"{src_name}: the {from_stack} stack config is invalid, fix it first:\n  - {lines}")
 
     release: dict[str, Any] = src_plain[RELEASE]
-    current = dst_plain.get(RELEASE)
-    changes = diff(current if isinstance(current, dict) else {}, release)
+    changes = diff(dst_plain.get(RELEASE, {}), release)
 
-    before = set(config_problems(dst_plain))
-    after = config_problems({**dst_plain, RELEASE: release})
-    introduced = [p for p in after if p not in before]
-    if introduced:
-        lines = "\n  - ".join(introduced)
-        raise PromoteError(f"{dst_name}: {from_stack}'s release would make the {to_stack} config invalid:\n  - {lines}")
-    if after:
-        lines = "\n  - ".join(after)
+    # the source's release is valid, and no check looks at a release beside other settings:
+    # what is wrong with the target's config once it runs that release is the target's own
+    problems = config_problems({**dst_plain, RELEASE: release})
+    if problems:
+        lines = "\n  - ".join(problems)
         print(f"warning: {dst_name}: the {to_stack} config has problems promotion does not fix:\n  - {lines}")
 
     if not changes:
@@ -743,9 +702,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--to-file", type=Path, help="target stack file (default: <root>/Pulumi.<to>.yaml)")
     args = parser.parse_args(argv)
 
-    root = cast(Path, args.root)
-    source = cast("Path | None", args.from_file) or root / f"Pulumi.{args.from_stack}.yaml"
-    target = cast("Path | None", args.to_file) or root / f"Pulumi.{args.to_stack}.yaml"
+    root: Path = args.root
+    source: Path = args.from_file or root / f"Pulumi.{args.from_stack}.yaml"
+    target: Path = args.to_file or root / f"Pulumi.{args.to_stack}.yaml"
     try:
         return promote(source, target, args.from_stack, args.to_stack, args.apply)
     except StackFileError as exc:
