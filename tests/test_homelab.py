@@ -312,3 +312,25 @@ def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(tmp_pat
     with pytest.raises(ConfigError) as err:
         homelab.project_members(root, current)
     assert str(err.value) == "invalid stack config (Pulumi.main.yaml):\n  - " + "\n  - ".join(problems)
+
+
+def test_the_running_stacks_own_problems_name_its_file(tmp_path: Any) -> None:
+    """Both ways a stack's own config fails (a bad value; a provider token in plain text) head the
+    message with the file the config came from."""
+    from components import homelab
+    from components.config import ConfigError
+
+    root = _copy_project(tmp_path)
+    good = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])
+    secrets = ["homelab:cloudflareApiToken", "homelab:cloudflareDnsApiToken"]
+    good.update({"homelab:cloudflareApiToken": "api-token-for-tests", "homelab:cloudflareDnsApiToken": "dns-for-tests"})
+
+    with pytest.raises(ConfigError) as err:
+        homelab.check("main", {**good, "cloudflare:apiToken": "plain"}, secrets, root, "Pulumi.main.yaml")
+    assert str(err.value).startswith(
+        "invalid stack config (Pulumi.main.yaml):\n  - cloudflare:apiToken: is set in plain text in the stack config"
+    )
+    bad = {**good, "homelab:cluster": {**good["homelab:cluster"], "clusterId": 0}}
+    with pytest.raises(ConfigError) as err:
+        homelab.check("main", bad, secrets, root)
+    assert str(err.value).startswith("invalid stack config (Pulumi.main.yaml):\n  - homelab:cluster.clusterId: ")
