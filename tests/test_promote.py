@@ -14,7 +14,7 @@ import pytest
 from ruamel.yaml.comments import CommentedMap
 
 from components.config import Release
-from tools import promote, stackfile_rt
+from tools import promote, promote_checks, promote_edit, stackfile_rt
 from tools.mockrun import ROOT
 
 STACK_FILES = ("Pulumi.main.yaml", "Pulumi.staging.yaml")
@@ -44,7 +44,7 @@ def run(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[in
 
 
 def config(path: Path) -> dict[str, Any]:
-    return promote.to_plain(promote.load(path.read_text()))["config"]
+    return promote_edit.to_plain(stackfile_rt.load(path.read_text()))["config"]
 
 
 def split_release(text: str) -> tuple[list[str], list[str], list[str]]:
@@ -83,10 +83,10 @@ def comment_lines(text: str) -> list[str]:
 
 def assert_promoted(before: str, after: str, source: Path) -> None:
     """After --apply: the release equals the source's, the rest of the file is unchanged."""
-    promoted = promote.to_plain(promote.load(after))
-    original = promote.to_plain(promote.load(before))
+    promoted = promote_edit.to_plain(stackfile_rt.load(after))
+    original = promote_edit.to_plain(stackfile_rt.load(before))
     assert promoted["config"][RELEASE] == config(source)[RELEASE]
-    assert promote.diff(promoted["config"][RELEASE], config(source)[RELEASE]) == []
+    assert promote_edit.diff(promoted["config"][RELEASE], config(source)[RELEASE]) == []
     for line in comment_lines(before):
         assert line in after.splitlines(), f"comment line lost: {line!r}"
     # parsed: every key outside homelab:release (per-cluster sections, secrets, salt) is equal
@@ -106,7 +106,7 @@ def assert_promoted(before: str, after: str, source: Path) -> None:
 
 def test_identical_stack_files_have_no_diff(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main, staging = config(stacks / "Pulumi.main.yaml"), config(stacks / "Pulumi.staging.yaml")
-    assert promote.diff(main[RELEASE], staging[RELEASE]) == []
+    assert promote_edit.diff(main[RELEASE], staging[RELEASE]) == []
     code, out, err = run(stacks, capsys)
     assert (code, err) == (0, "")
     assert "main already runs staging's release" in out
@@ -137,14 +137,14 @@ def test_diff_lists_changed_versions_and_features(stacks: Path, capsys: pytest.C
 def test_diff_of_plain_trees() -> None:
     old = {"charts": {"a": "1.0.0", "gone": "2.0.0"}, "envoy": {"replicas": 2, "resources": {"cpu": "1"}}}
     new = {"charts": {"a": "1.0.1", "b": "3.0.0"}, "envoy": {"replicas": "2"}, "extra": {"x": {"y": 1}}}
-    changes = promote.diff(old, new)
+    changes = promote_edit.diff(old, new)
     assert changes == [
-        promote.Change(("charts", "a"), "1.0.0", "1.0.1"),
-        promote.Change(("charts", "b"), promote.ABSENT, "3.0.0", "a"),
-        promote.Change(("charts", "gone"), "2.0.0", promote.ABSENT),
-        promote.Change(("envoy", "replicas"), 2, "2"),  # an int and a string differ
-        promote.Change(("envoy", "resources"), {"cpu": "1"}, promote.ABSENT),
-        promote.Change(("extra",), promote.ABSENT, {"x": {"y": 1}}, "envoy"),
+        promote_edit.Change(("charts", "a"), "1.0.0", "1.0.1"),
+        promote_edit.Change(("charts", "b"), promote_checks.ABSENT, "3.0.0", "a"),
+        promote_edit.Change(("charts", "gone"), "2.0.0", promote_checks.ABSENT),
+        promote_edit.Change(("envoy", "replicas"), 2, "2"),  # an int and a string differ
+        promote_edit.Change(("envoy", "resources"), {"cpu": "1"}, promote_checks.ABSENT),
+        promote_edit.Change(("extra",), promote_checks.ABSENT, {"x": {"y": 1}}, "envoy"),
     ]
     assert promote.describe(changes) == [
         "homelab:release.charts.a: 1.0.0 -> 1.0.1",
@@ -154,7 +154,7 @@ def test_diff_of_plain_trees() -> None:
         'homelab:release.envoy.resources.cpu: "1" -> (not set)',  # a string that looks like a number
         "homelab:release.extra.x.y: (not set) -> 1",
     ]
-    assert promote.diff(new, new) == []
+    assert promote_edit.diff(new, new) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_diff_of_plain_trees() -> None:
 @pytest.mark.parametrize("name", STACK_FILES)
 def test_ruamel_reproduces_the_stack_files(name: str) -> None:
     text = (ROOT / name).read_text()
-    assert promote.dump(promote.load(text)) == text
+    assert stackfile_rt.dump(stackfile_rt.load(text)) == text
 
 
 def test_apply_writes_the_release_and_nothing_else(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -235,18 +235,20 @@ def test_noop_apply_leaves_the_file_byte_identical(stacks: Path, capsys: pytest.
     assert "main already runs staging's release" in out
     assert main.read_bytes() == before
     staging_release = config(stacks / "Pulumi.staging.yaml")[RELEASE]
-    assert promote.promoted_text(before.decode(), staging_release, "Pulumi.main.yaml") == before.decode()
+    assert promote_edit.promoted_text(before.decode(), staging_release, "Pulumi.main.yaml") == before.decode()
 
 
 def test_apply_diff_moves_comment_lines_with_their_place() -> None:
-    node = promote.load(
+    node = stackfile_rt.load(
         "a: 1  # eol a\n# about b\nb: 2\nm:\n  p: 1\n# about z\nz: 3\n# after everything\n",
     )
     assert isinstance(node, CommentedMap)
     new = {"b": 3, "m": {"p": 1, "q": 2}, "z": 3, "w": 4}
-    promote.apply_diff(node, promote.diff(promote.to_plain(node), new))
-    assert promote.to_plain(node) == new
-    assert promote.dump(node) == ("# about b\nb: 3\nm:\n  p: 1\n  q: 2\n# about z\nz: 3\nw: 4\n# after everything\n")
+    promote_edit.apply_diff(node, promote_edit.diff(promote_edit.to_plain(node), new))
+    assert promote_edit.to_plain(node) == new
+    assert stackfile_rt.dump(node) == (
+        "# about b\nb: 3\nm:\n  p: 1\n  q: 2\n# about z\nz: 3\nw: 4\n# after everything\n"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -665,7 +667,7 @@ def test_unknown_keys_match_the_camel_case_alias_only() -> None:
         "cilium": {"k8sClientRateLimit": {"qps": 1}, "l2Lease": {"renew_deadline": "5s", "renewDeadline": "5s"}},
         "envoy": {"drainTimeout": "1s", "external_traffic_policy": "Local"},
     }
-    assert promote.unknown_keys(data, Release, RELEASE) == [
+    assert promote_checks.unknown_keys(data, Release, RELEASE) == [
         "homelab:release.charts.cert_manager: unknown key",
         "homelab:release.cilium.l2Lease.renew_deadline: unknown key",
         "homelab:release.envoy.external_traffic_policy: unknown key",
@@ -853,7 +855,7 @@ def test_a_write_error_is_reported_without_traceback(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.chdir(stacks)
-    monkeypatch.setattr(promote.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(promote_edit.tempfile, "mkstemp", refuse)
     main = stacks / "Pulumi.main.yaml"
     edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
     before = main.read_bytes()
@@ -1112,7 +1114,7 @@ def test_the_diff_shows_a_wrong_typed_target_value_as_read(
 
 
 def test_describe_a_mapping_replaced_by_a_scalar_in_one_line() -> None:
-    changes = promote.diff({"x": {"a": 1}, "y": [1, {"b": 2}], "z": [1]}, {"x": "s", "y": [1, {"b": 3}], "z": [1]})
+    changes = promote_edit.diff({"x": {"a": 1}, "y": [1, {"b": 2}], "z": [1]}, {"x": "s", "y": [1, {"b": 3}], "z": [1]})
     assert promote.describe(changes) == [
         'homelab:release.x: {"a": 1} -> s',
         'homelab:release.y: [1, {"b": 2}] -> [1, {"b": 3}]',
@@ -1269,7 +1271,7 @@ def test_apply_diff_keeps_every_comment_line_where_it_was() -> None:
     of their mapping (below one already there, below an end-of-line comment of the mapping's key);
     an end-of-line comment and the lines after it stay together; lines inside a removed mapping
     go with it."""
-    node = promote.load(
+    node = stackfile_rt.load(
         "a0: 0\na: 1\nb: 2  # eol b\n# after b\nc: 3\n# after c\n"
         "gone:\n  g: 1\n  # inside gone\n  h: 2\n"
         "m:\n  # before p\n  p: 1\n  # after p\n  q: 2\n"
@@ -1279,8 +1281,8 @@ def test_apply_diff_keeps_every_comment_line_where_it_was() -> None:
     )
     assert isinstance(node, CommentedMap)
     new = {"a0": 0, "a": 1, "b": 3, "m": {"q": 2, "w": 1}, "n": {"y": 2}, "k": {"t": 2}, "z": 9}
-    promote.apply_diff(node, promote.diff(promote.to_plain(node), new))
-    assert promote.dump(node) == (
+    promote_edit.apply_diff(node, promote_edit.diff(promote_edit.to_plain(node), new))
+    assert stackfile_rt.dump(node) == (
         "a0: 0\na: 1\nb: 3  # eol b\n# after b\n# after c\n"
         "m:\n  # before p\n  # after p\n  q: 2\n  w: 1\n"
         "n:\n  # after x\n  y: 2\n"
@@ -1320,10 +1322,10 @@ def test_a_result_that_breaks_the_promise_is_refused(target: str, text: str, pro
     """The last guard before writing: the release equals the source's, all else is unchanged."""
     release = {"charts": {"cilium": "1.20.0"}}
     if problem is None:
-        promote.check_promoted(target, text, release, "Pulumi.main.yaml")
+        promote_edit.check_promoted(target, text, release, "Pulumi.main.yaml")
         return
-    with pytest.raises(promote.PromoteError) as refused:
-        promote.check_promoted(target, text, release, "Pulumi.main.yaml")
+    with pytest.raises(promote_edit.PromoteError) as refused:
+        promote_edit.check_promoted(target, text, release, "Pulumi.main.yaml")
     assert refused.value.problems == (f"Pulumi.main.yaml: internal error: {problem}",)
 
 
@@ -1349,7 +1351,7 @@ def test_a_failed_replace_leaves_the_file_and_no_temporary_one(
         raise OSError(28, "No space left on device")
 
     monkeypatch.chdir(stacks)
-    monkeypatch.setattr(promote.os, "replace", fail)
+    monkeypatch.setattr(promote_edit.os, "replace", fail)
     main = stacks / "Pulumi.main.yaml"
     edit(stacks / "Pulumi.staging.yaml", "      coredns: 1.46.2\n", "      coredns: 1.47.0\n")
     before = main.read_bytes()

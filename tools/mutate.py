@@ -3,7 +3,7 @@
     python -m tools.mutate [PATTERN ...]        (make mutate [ONLY='components.values.*'])
 
 Runs mutmut (pinned in the dev dependencies; its settings are ``[tool.mutmut]`` in
-pyproject.toml: ``components/`` and ``tools/promote.py``) on the mutants whose names match the
+pyproject.toml: ``components/`` and ``tools/promote*.py``) on the mutants whose names match the
 patterns (fnmatch, e.g. ``components.checks.*``; default: all), then prints the score and every
 surviving mutant. A mutant is *killed* when a test fails, *survived* when every test still
 passes; a *timeout* is reported apart and left out of the score (forked test runs under mutmut
