@@ -50,6 +50,8 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base`: its keys may be overridden here, which is no duplicate
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
                 continue  # the base class says what is wrong with it
@@ -133,7 +135,7 @@ def read_stack_file(path: Path, shown: str | None = None, project: str = "homela
         return {}
     if not isinstance(config, dict):
         line = next(
-            (_line(v.start_mark) for k, v in node.value if getattr(k, "value", None) == "config"),
+            (_line(v.start_mark) for k, v in node.value if k.value == "config"),
             _line(node.start_mark),
         )
         raise StackFileError(f"{name}:{line}: `config:` is a {_kind(config)}; it must be a mapping of config keys")
@@ -166,8 +168,7 @@ def _refuse_cycles(root: yaml.Node, name: str) -> None:
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 walk(item)
-        open_nodes.discard(id(node))
-        done.add(id(node))
+        done.add(id(node))  # a node is walked once: an alias used twice is no cycle, and no bomb
 
     walk(root)
 

@@ -389,3 +389,12 @@ def test_redact_masks_the_secrets_and_credentials_longest_first() -> None:
 def test_redact_leaves_a_secret_shorter_than_8_characters() -> None:
     """Masking a short word such as "token" would garble messages; no real token is that short."""
     assert config.redact(["homelab:x: s3cret7"], {config.API_TOKEN_KEY: "s3cret7"}) == ["homelab:x: s3cret7"]
+
+
+def test_a_provider_token_in_plain_text_is_refused_with_the_fix() -> None:
+    assert config.plain_secret_problems({"cloudflare:apiToken": "pasted", "cloudflare:apiKey": ""}, []) == [
+        "cloudflare:apiToken: is set in plain text in the stack config; remove it (`pulumi config rm "
+        "cloudflare:apiToken`), rotate it, and keep the token in homelab:cloudflareApiToken (set with "
+        "`pulumi config set --secret homelab:cloudflareApiToken <value>`)"
+    ]
+    assert config.plain_secret_problems({"cloudflare:apiToken": "x"}, ["cloudflare:apiToken"]) == []

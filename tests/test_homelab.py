@@ -334,3 +334,22 @@ def test_the_running_stacks_own_problems_name_its_file(tmp_path: Any) -> None:
     with pytest.raises(ConfigError) as err:
         homelab.check("main", bad, secrets, root)
     assert str(err.value).startswith("invalid stack config (Pulumi.main.yaml):\n  - homelab:cluster.clusterId: ")
+
+
+def test_config_from_the_cli_decodes_homelab_objects_only() -> None:
+    """The CLI hands every value over as a string; secrets and other namespaces stay strings."""
+    from components import homelab
+
+    assert homelab.decoded(
+        {
+            "homelab:cluster": '{"name": "main"}',
+            "homelab:apps": "not json",
+            "homelab:cloudflareApiToken": "12345678",
+            "cloudflare:apiToken": "[1]",
+        }
+    ) == {
+        "homelab:cluster": {"name": "main"},
+        "homelab:apps": "not json",
+        "homelab:cloudflareApiToken": "12345678",
+        "cloudflare:apiToken": "[1]",
+    }

@@ -5,6 +5,7 @@ Every test works on copies of the stack files in tmp_path; the real files are ne
 
 from __future__ import annotations
 
+import datetime
 import re
 import shutil
 from pathlib import Path
@@ -1362,3 +1363,17 @@ def test_a_failed_replace_leaves_the_file_and_no_temporary_one(
     [(src, dst)] = renamed
     assert (Path(src).parent, dst) == (stacks, str(main))
     assert Path(src).name.startswith(".Pulumi.main.yaml.")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("", "x", 'homelab:release.cloudflared.note: "" -> x'),
+        (" x", "1.20", 'homelab:release.cloudflared.note: " x" -> "1.20"'),
+        (promote_checks.ABSENT, 3, "homelab:release.cloudflared.note: (not set) -> 3"),
+        (datetime.date(2026, 11, 27), None, 'homelab:release.cloudflared.note: "2026-11-27" -> null'),
+    ],
+    ids=["empty", "spaces-and-number-like", "added", "date"],
+)
+def test_each_change_is_shown_so_strings_and_other_values_differ(old: Any, new: Any, line: str) -> None:
+    assert promote.describe([promote_edit.Change(("cloudflared", "note"), old, new)]) == [line]

@@ -107,3 +107,58 @@ def test_an_alias_inside_the_node_it_names_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "config:\n  homelab:apps: &apps\n    - *apps\n")
     assert str(err.value) == "Pulumi.lab.yaml:2: a YAML alias refers to the node that contains it"  # the anchor
+
+
+def test_a_null_document_has_no_keys(tmp_path: Path) -> None:
+    assert read(tmp_path, "~\n") == {}
+
+
+def test_merge_keys_work_and_may_be_overridden(tmp_path: Path) -> None:
+    content = "base: &base {homelab:a: 1, homelab:b: 2}\nconfig:\n  <<: *base\n  homelab:b: 3\n"
+    assert read(tmp_path, content) == {"homelab:a": 1, "homelab:b": 3}
+
+
+def test_a_config_merged_in_is_named_at_the_top(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "<<: {config: 3}\n")
+    assert str(err.value) == "Pulumi.lab.yaml:1: `config:` is a number; it must be a mapping of config keys"
+
+
+def test_a_file_that_cannot_be_read_says_why(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.lab.yaml").symlink_to(tmp_path / "Pulumi.loop.yaml")
+    (tmp_path / "Pulumi.loop.yaml").symlink_to(tmp_path / "Pulumi.lab.yaml")
+    with pytest.raises(StackFileError) as err:
+        read_stack_file(tmp_path / "Pulumi.lab.yaml")
+    assert str(err.value) == "Pulumi.lab.yaml: cannot read it: Too many levels of symbolic links"
+
+
+def test_an_alias_cycle_through_a_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  ? &k [*k]\n  : 1\n")
+    assert str(err.value) == "Pulumi.lab.yaml:2: a YAML alias refers to the node that contains it"
+
+
+def test_an_alias_bomb_is_read_in_linear_time(tmp_path: Path) -> None:
+    """Each level names the one below twice: 2**22 paths, 23 nodes. Nodes are walked once."""
+    import time
+
+    levels = ["  l0: &l0 [x]"] + [f"  l{i}: &l{i} [*l{i - 1}, *l{i - 1}]" for i in range(1, 23)]
+    start = time.monotonic()
+    config = read(tmp_path, "config:\n" + "\n".join(levels) + "\n")
+    assert time.monotonic() - start < 1.0
+    assert len(config) == 23
+
+
+@pytest.mark.parametrize(("name", "ok"), [("lab", True), ("lab-2.b_c", True), (".", False), ("..", False)])
+def test_stack_names_follow_pulumi_and_are_never_dot_paths(name: str, ok: bool) -> None:
+    assert stack_files.is_stack_name(name) is ok
+
+
+def test_stack_files_are_the_readable_pulumi_stack_files_in_name_order(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.main.yaml", "Pulumi.a b.yaml", "Pulumi...yaml"):
+        (tmp_path / name).write_text("config: {}\n")
+    (tmp_path / "Pulumi.lab.yaml").mkdir()
+    assert stack_files.stack_files(tmp_path) == {
+        "main": tmp_path / "Pulumi.main.yaml",
+        "staging": tmp_path / "Pulumi.staging.yaml",
+    }
