@@ -31,7 +31,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -575,11 +575,11 @@ def _credential_problems(value: Any, path: tuple[str | int, ...] = ()) -> Iterat
     """A value that looks like a credential under a plain key: a token pasted in the wrong
     place would reach the stack outputs, the state and the logs in plain text."""
     if isinstance(value, Mapping):
-        for k, v in cast(Mapping[Any, Any], value).items():
+        for k, v in value.items():
             if path or k in _TOP_KEYS:
                 yield from _credential_problems(v, (*path, str(k)))
     elif isinstance(value, list):
-        for i, v in enumerate(cast(list[Any], value)):
+        for i, v in enumerate(value):
             yield from _credential_problems(v, (*path, i))
     elif isinstance(value, str) and looks_like_credential(value) and path and path[-1] not in _ID_KEYS:
         yield (

@@ -398,3 +398,78 @@ def test_a_provider_token_in_plain_text_is_refused_with_the_fix() -> None:
         "`pulumi config set --secret homelab:cloudflareApiToken <value>`)"
     ]
     assert config.plain_secret_problems({"cloudflare:apiToken": "x"}, ["cloudflare:apiToken"]) == []
+
+
+def _problems(change: Any) -> list[str]:
+    """main's config with ``change`` applied, parsed: the refusals, in order."""
+    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
+    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+    change(raw)
+    try:
+        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"], stack="main")
+    except ConfigError as err:
+        return err.problems
+    return []
+
+
+def _blocks(*blocks: dict[str, str], internal: str = "10.11.1.21", external: str = "10.11.1.22") -> Any:
+    def change(raw: dict[str, Any]) -> None:
+        raw["cluster"]["loadBalancer"]["blocks"] = list(blocks)
+        raw["cluster"]["gateways"] = {"internal": internal, "external": external}
+
+    return change
+
+
+def test_overlapping_networks_name_both_keys_and_values() -> None:
+    assert _problems(lambda raw: raw["cluster"]["network"].update(podCidr="10.11.128.0/17")) == [
+        "homelab:cluster.network.podCidr: '10.11.128.0/17' overlaps homelab:cluster.network.vlan '10.11.0.0/16'"
+    ]
+
+
+def test_every_inverted_range_is_named_and_not_compared_further() -> None:
+    change = _blocks(
+        {"start": "10.11.1.30", "stop": "10.11.1.20"},
+        {"start": "10.11.1.50", "stop": "10.11.1.40"},
+        {"cidr": "10.11.0.15/32"},
+        {"start": "10.11.1.2", "stop": "10.11.1.127"},
+    )
+    assert _problems(change) == [
+        "homelab:cluster.loadBalancer.blocks[0]: start '10.11.1.30' is after stop '10.11.1.20'",
+        "homelab:cluster.loadBalancer.blocks[1]: start '10.11.1.50' is after stop '10.11.1.40'",
+    ]
+
+
+def test_pool_ranges_include_both_ends_and_may_be_one_address() -> None:
+    change = _blocks(
+        {"start": "10.11.1.2", "stop": "10.11.1.2"},
+        {"start": "10.11.1.20", "stop": "10.11.1.30"},
+        {"start": "10.11.1.25", "stop": "10.11.1.40"},
+        {"start": "10.12.0.1", "stop": "10.12.0.9"},
+        internal="10.11.1.20",  # the first address of a range
+        external="10.11.1.40",  # the last
+    )
+    assert _problems(change) == [
+        "homelab:cluster.loadBalancer.blocks[2]: {'start': '10.11.1.25', 'stop': '10.11.1.40'} overlaps "
+        "homelab:cluster.loadBalancer.blocks[1] {'start': '10.11.1.20', 'stop': '10.11.1.30'}",
+        "homelab:cluster.loadBalancer.blocks[3]: {'start': '10.12.0.1', 'stop': '10.12.0.9'} is outside "
+        "homelab:cluster.network.vlan '10.11.0.0/16'",
+    ]
+
+
+def test_a_credential_under_an_id_key_gets_the_id_refusal_only() -> None:
+    token = "Ab3dEf6hIj9kLm2nOp5qRs8tUvWx"
+    assert _problems(lambda raw: raw["cluster"]["cloudflare"].update(accountId=token)) == [
+        "homelab:cluster.cloudflare.accountId: '[hidden: 28 characters that look like a credential]' is not a "
+        "Cloudflare id (32 hex digits)"
+    ]
+    assert _problems(lambda raw: raw["cluster"]["externalDns"].update(ownerId=token)) == [
+        "homelab:cluster.externalDns.ownerId: looks like a credential (an API token pasted under the wrong key?); "
+        "not shown, not accepted: a secret belongs in a `--secret` key"
+    ]
+
+
+def test_an_unpinned_image_is_named_under_images() -> None:
+    assert _problems(lambda raw: raw["release"]["images"].update(cloudflared="latest")) == [
+        "homelab:release.images.cloudflared: 'latest' is not a pinned version (x.y.z)"
+    ]
