@@ -473,3 +473,179 @@ def test_an_unpinned_image_is_named_under_images() -> None:
     assert _problems(lambda raw: raw["release"]["images"].update(cloudflared="latest")) == [
         "homelab:release.images.cloudflared: 'latest' is not a pinned version (x.y.z)"
     ]
+
+
+ACM = (
+    "Cloudflare's Universal SSL covers only example.com and *.example.com, so proxied names under it get no edge "
+    "certificate. Give the cluster a zone of its own, or set homelab:cluster.cloudflare.advancedCertificates: true "
+    "if the zone has Advanced Certificate Manager (or Total TLS)"
+)
+
+
+def _apps_outside(domain: str) -> list[str]:
+    return [
+        f"homelab:apps[{i}].hostnames[0]: '{host}' is not a name under the domain '{domain}' (one label below it, "
+        f"as the wildcard certificate *.{domain} covers)"
+        for i, host in enumerate(["grafana.example.com", "home.example.com"])
+    ]
+
+
+NAME_CASES = {
+    "name-not-a-label": (
+        "main",
+        {"name": "Main_1"},
+        [
+            "homelab:cluster.name: 'Main_1' is not a DNS label (a-z, 0-9, -)",
+            "homelab:cluster.name: 'Main_1' is not the stack's name 'main'; one stack per cluster, named after it",
+        ],
+    ),
+    "name-too-long": (
+        "a" * 33,
+        {"name": "a" * 33},
+        [f"homelab:cluster.name: '{'a' * 33}' is longer than the 32 characters Cilium allows"],
+    ),
+    "name-default": (
+        "default",
+        {"name": "default"},
+        [
+            "homelab:cluster.name: 'default' is Cilium's name for a cluster without an identity (its chart refuses "
+            "it with a cluster id); name the cluster and its stack otherwise"
+        ],
+    ),
+    "stack-cannot-name-a-cluster": (
+        "Main_1",
+        {},
+        [
+            "homelab:cluster.name: the stack's name 'Main_1' cannot name a cluster (lowercase letters, digits and "
+            "'-', at most 32 characters): rename the stack and its file Pulumi.Main_1.yaml, or move the file out of "
+            "the project if it is not a stack"
+        ],
+    ),
+    "domain-not-dns": (
+        "main",
+        {"domain": "bad_domain"},
+        ["homelab:cluster.domain: 'bad_domain' is not a DNS name", *_apps_outside("bad_domain")],
+    ),
+    "zone-not-dns": (
+        "main",
+        {"cloudflare": {"zone": "bad zone"}},
+        ["homelab:cluster.cloudflare.zone: 'bad zone' is not a DNS name"],
+    ),
+    "domain-not-in-zone": (
+        "main",
+        {"domain": "example.org"},
+        [
+            "homelab:cluster.domain: 'example.org' is not in homelab:cluster.cloudflare.zone 'example.com'",
+            *_apps_outside("example.org"),
+        ],
+    ),
+    "domain-below-zone": (
+        "main",
+        {"domain": "lab.example.com"},
+        [
+            f"homelab:cluster.domain: 'lab.example.com' is below the zone 'example.com': {ACM}",
+            *_apps_outside("lab.example.com"),
+        ],
+    ),
+    "tunnel-hostname-two-below": (
+        "main",
+        {"cloudflare": {"tunnelHostname": "a.b.example.com"}},
+        [
+            "homelab:cluster.cloudflare.tunnelHostname: 'a.b.example.com' is not one label below the domain "
+            "'example.com'; the wildcard certificate cloudflared verifies the origin against would not cover it"
+        ],
+    ),
+    "tunnel-name-blank": (
+        "main",
+        {"cloudflare": {"tunnelName": "  "}},
+        ["homelab:cluster.cloudflare.tunnelName: '  ' is empty"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NAME_CASES))
+def test_each_naming_rule_is_refused_in_full(case: str) -> None:
+    stack, cluster_change, expected = NAME_CASES[case]
+    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
+    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+    for key, value in cluster_change.items():
+        if isinstance(value, dict):
+            raw["cluster"][key].update(value)
+        else:
+            raw["cluster"][key] = value
+    with pytest.raises(ConfigError) as err:
+        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"], stack=stack)
+    assert err.value.problems == expected
+
+
+def _app(**change: Any) -> dict[str, Any]:
+    return {
+        "name": "whoami",
+        "namespace": "apps",
+        "hostnames": ["whoami.example.com"],
+        "service": "whoami",
+        "port": 80,
+        "exposure": "external",
+        **change,
+    }
+
+
+APP_CASES = {
+    "names": (
+        [_app(name="Who_Am_I", namespace="Apps", service="svc.x")],
+        [
+            "homelab:apps[0].name: 'Who_Am_I' is not a Kubernetes name",
+            "homelab:apps[0].namespace: 'Apps' is not a Kubernetes name",
+            "homelab:apps[0].service: 'svc.x' is not a Kubernetes name",
+        ],
+    ),
+    "program-route": (
+        [_app(name="https-redirect", namespace="network")],
+        [
+            "homelab:apps[0].name: network/https-redirect is the program's own HTTPRoute (the gateways' "
+            "HTTP->HTTPS redirect); name the app's route otherwise"
+        ],
+    ),
+    "route-twice": (
+        [_app(), _app(hostnames=["other.example.com"])],
+        ["homelab:apps[1].name: apps/whoami is already defined by homelab:apps[0]"],
+    ),
+    "cluster-namespace": (
+        [_app(namespace="kube-system", createNamespace=True)],
+        [
+            "homelab:apps[0].createNamespace: namespace 'kube-system' is the cluster's own; an app may put its "
+            "route there but never create it (drop createNamespace)"
+        ],
+    ),
+    "program-namespace": (
+        [_app(namespace="network", createNamespace=True)],
+        [
+            "homelab:apps[0].createNamespace: namespace 'network' is this program's own; an app may put its "
+            "route there but never create it (drop createNamespace)"
+        ],
+    ),
+    "namespace-created-twice": (
+        [_app(createNamespace=True), _app(name="two", hostnames=["two.example.com"], createNamespace=True)],
+        ["homelab:apps[1].createNamespace: namespace 'apps' is already created by homelab:apps[0]"],
+    ),
+    "reserved-hosts": (
+        [_app(hostnames=["external.example.com", "internal.example.com"])],
+        [
+            "homelab:apps[0].hostnames[0]: 'external.example.com' is the tunnel's hostname; an app route there "
+            "would overwrite its record",
+            "homelab:apps[0].hostnames[1]: 'internal.example.com' is envoy-internal's DNS target; an app route "
+            "there would overwrite its record",
+        ],
+    ),
+    "host-claimed": (
+        [_app(), _app(name="two", hostnames=["whoami.example.com"])],
+        ["homelab:apps[1].hostnames[0]: 'whoami.example.com' is already claimed by homelab:apps[0].hostnames[0]"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(APP_CASES))
+def test_each_app_rule_is_refused_in_full(case: str) -> None:
+    apps, expected = APP_CASES[case]
+    assert _problems(lambda raw: raw.update(apps=apps)) == expected
