@@ -162,3 +162,19 @@ def test_stack_files_are_the_readable_pulumi_stack_files_in_name_order(tmp_path:
         "main": tmp_path / "Pulumi.main.yaml",
         "staging": tmp_path / "Pulumi.staging.yaml",
     }
+
+
+def test_keys_after_a_merge_are_still_checked_for_duplicates(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "base: &base {homelab:a: 1}\nconfig:\n  <<: *base\n  homelab:b: 3\n  homelab:b: 4\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:5: duplicate key 'homelab:b' (first at line 4); YAML would silently keep only the last"
+    )
+
+
+def test_keys_after_an_unhashable_key_are_still_checked_for_duplicates(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  ? [a]\n  : 1\n  homelab:x: 1\n  homelab:x: 2\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:5: duplicate key 'homelab:x' (first at line 4); YAML would silently keep only the last"
+    )
