@@ -452,6 +452,7 @@ CASES = [
         put("staging", "homelab:promotion", {"requireStaging": True, "stagingStack": "organization/homelab/main"}),
         (),
         once=(
+            "the gates read each other in a ring",
             "homelab:promotion.stagingStack: the gates read each other in a ring (main -> staging -> main; "
             "Pulumi.main.yaml, Pulumi.staging.yaml): set requireStaging: false on the stack that runs releases first",
         ),

@@ -649,3 +649,69 @@ APP_CASES = {
 def test_each_app_rule_is_refused_in_full(case: str) -> None:
     apps, expected = APP_CASES[case]
     assert _problems(lambda raw: raw.update(apps=apps)) == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _blocks({"start": "10.11.1.20", "stop": "10.11.1.20"}, {"start": "10.11.1.10", "stop": "10.11.1.30"}),
+            [
+                "homelab:cluster.loadBalancer.blocks[1]: {'start': '10.11.1.10', 'stop': '10.11.1.30'} overlaps "
+                "homelab:cluster.loadBalancer.blocks[0] {'start': '10.11.1.20', 'stop': '10.11.1.20'}"
+            ],
+        ),
+        (
+            lambda raw: raw["cluster"]["gateways"].update(internal="10.11.2.1"),
+            [
+                "homelab:cluster.gateways.internal: '10.11.2.1' is outside the LB pool "
+                "homelab:cluster.loadBalancer.blocks"
+            ],
+        ),
+        (
+            lambda raw: raw["cluster"]["dns"].update(corednsIp="10.11.0.53"),
+            [
+                "homelab:cluster.dns.corednsIp: '10.11.0.53' is outside homelab:cluster.network.serviceCidr "
+                "'10.200.0.0/16'"
+            ],
+        ),
+        (
+            lambda raw: raw["cluster"]["network"]["apiServer"].update(host="10.11.1.30"),
+            [
+                "homelab:cluster.network.apiServer.host: '10.11.1.30' is inside the LB pool; Cilium would hand it "
+                "to a Service"
+            ],
+        ),
+    ],
+    ids=["overlaps-one-address", "gateway-outside-pool", "coredns-outside-services", "api-server-in-pool"],
+)
+def test_address_rules_are_refused_in_full(change: Any, expected: list[str]) -> None:
+    assert _problems(change) == expected
+
+
+def test_a_32_character_cluster_and_stack_name_is_the_longest_allowed() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
+    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+    raw["cluster"]["name"] = "a" * 32
+    secret = [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"]
+    assert config.parse(raw, secret, stack="a" * 32).cluster.name == "a" * 32
+
+
+def test_a_token_in_plain_text_is_refused_with_the_command_that_fixes_it() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
+    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw[config.DNS_TOKEN_KEY] = "dns-token-in-plain-text"
+    with pytest.raises(ConfigError) as err:
+        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}"], stack="main")
+    assert err.value.problems == [
+        "homelab:cloudflareDnsApiToken: is set in plain text in the stack config; remove it (`pulumi config rm "
+        "homelab:cloudflareDnsApiToken`), rotate it, and set it with `pulumi config set --secret "
+        "homelab:cloudflareDnsApiToken <value>`"
+    ]
+
+
+def test_redact_masks_a_longer_secret_before_the_shorter_one_inside_it() -> None:
+    """Longest first, not in alphabetical order: 'a-s3cret-8' sorts before 's3cret-8'."""
+    raw = {config.API_TOKEN_KEY: "a-s3cret-8", config.DNS_TOKEN_KEY: "s3cret-8"}
+    assert config.redact(["x: a-s3cret-8"], raw) == ["x: [hidden: 10 characters that look like a credential]"]

@@ -353,3 +353,22 @@ def test_config_from_the_cli_decodes_homelab_objects_only() -> None:
         "homelab:cloudflareApiToken": "12345678",
         "cloudflare:apiToken": "[1]",
     }
+
+
+def test_the_running_stacks_config_is_checked_against_the_others_not_its_file(tmp_path: Any) -> None:
+    """Under the CLI the running stack's config comes from the CLI, which may differ from its file
+    (`pulumi config set` just ran): that config, not the file, meets the other stacks."""
+    from components import homelab
+    from components.config import ConfigError
+
+    root = _copy_project(tmp_path)
+    cli = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])
+    cli.update({"homelab:cloudflareApiToken": "api-token-for-tests", "homelab:cloudflareDnsApiToken": "dns-for-tests"})
+    cli["homelab:cluster"]["network"]["podCidr"] = "10.202.0.0/16"  # staging's
+    with pytest.raises(ConfigError) as err:
+        homelab.check("main", cli, ["homelab:cloudflareApiToken", "homelab:cloudflareDnsApiToken"], root)
+    assert str(err.value) == (
+        "invalid stack config (Pulumi.main.yaml):\n  - homelab:cluster.network.podCidr: '10.202.0.0/16' in "
+        "Pulumi.staging.yaml overlaps main's homelab:cluster.network.podCidr '10.202.0.0/16' (Pulumi.main.yaml); "
+        "clusters never share addresses"
+    )
