@@ -715,3 +715,29 @@ def test_redact_masks_a_longer_secret_before_the_shorter_one_inside_it() -> None
     """Longest first, not in alphabetical order: 'a-s3cret-8' sorts before 's3cret-8'."""
     raw = {config.API_TOKEN_KEY: "a-s3cret-8", config.DNS_TOKEN_KEY: "s3cret-8"}
     assert config.redact(["x: a-s3cret-8"], raw) == ["x: [hidden: 10 characters that look like a credential]"]
+
+
+def test_ranges_after_an_inverted_one_are_still_compared() -> None:
+    change = _blocks(
+        {"start": "10.11.1.50", "stop": "10.11.1.40"},
+        {"start": "10.11.1.10", "stop": "10.11.1.25"},
+        {"start": "10.11.1.20", "stop": "10.11.1.30"},
+    )
+    assert _problems(change) == [
+        "homelab:cluster.loadBalancer.blocks[0]: start '10.11.1.50' is after stop '10.11.1.40'",
+        "homelab:cluster.loadBalancer.blocks[2]: {'start': '10.11.1.20', 'stop': '10.11.1.30'} overlaps "
+        "homelab:cluster.loadBalancer.blocks[1] {'start': '10.11.1.10', 'stop': '10.11.1.25'}",
+    ]
+
+
+def test_a_32_character_stack_name_can_name_a_cluster() -> None:
+    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
+    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+    raw["cluster"]["name"] = "a" * 32
+    with pytest.raises(ConfigError) as err:
+        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"], stack="b" * 32)
+    assert err.value.problems == [
+        f"homelab:cluster.name: '{'a' * 32}' is not the stack's name '{'b' * 32}'; one stack per cluster, "
+        "named after it"
+    ]
