@@ -53,8 +53,9 @@ def test_outputs(plans: dict[str, Plan], stack: str) -> None:
 
 
 def test_a_process_that_ran_the_program_can_fork_and_run_it_again() -> None:
-    """`make mutate` forks a process that already ran the tests, once per mutant: a run must not
-    leave worker threads behind, or the forked child waits forever for threads it does not have."""
+    """`make mutate` forks a process that already ran the tests, once per mutant, two at a time: a
+    run must not leave worker threads behind, or the forked child waits forever for threads it
+    does not have."""
     import os
     import threading
     import time
@@ -64,6 +65,14 @@ def test_a_process_that_ran_the_program_can_fork_and_run_it_again() -> None:
     before = threading.active_count()
     mockrun.run("main")
     assert threading.active_count() == before, [t.name for t in threading.enumerate()]
+    # nor reuse the loop it found: after a fork, that loop's epoll and wake-up pipe are shared
+    # with the parent and every sibling, which can read the wake-ups this run waits for
+    import asyncio
+
+    inherited = asyncio.get_event_loop()
+    mockrun.run("main")
+    assert inherited.is_closed()
+    assert asyncio.get_event_loop() is not inherited
     child = os.fork()
     if child == 0:  # pragma: no cover - the child reports through its exit code
         try:

@@ -387,6 +387,21 @@ def _quiet_failed_outputs(loop: asyncio.AbstractEventLoop, context: dict[str, An
     loop.default_exception_handler(context)
 
 
+def _fresh_loop() -> None:
+    """Each run gets an event loop of its own, the last one closed.
+
+    A loop inherited through fork shares its epoll instance and its wake-up pipe with the parent
+    and with every sibling forked from it (``make mutate`` forks one process per mutant, two at
+    a time): a wake-up that a sibling reads leaves this run waiting forever.
+    """
+    policy = asyncio.get_event_loop_policy()
+    with contextlib.suppress(RuntimeError):
+        old = policy.get_event_loop()
+        if not old.is_running():
+            old.close()
+    policy.set_event_loop(policy.new_event_loop())
+
+
 @contextlib.contextmanager
 def _own_executor() -> Iterator[None]:
     """The run's thread pool (the SDK hands blocking mock calls to the loop's default
@@ -505,6 +520,7 @@ def run(
     if registered is not None:
         monitor.registrations = registered
     logs = _LogCapture()
+    _fresh_loop()
     pulumi_mocks.set_mocks(
         monitor.mocks,
         project=PROJECT,
