@@ -25,7 +25,7 @@ bench: setup
 bench-render: setup
 	@$(PY) -m benchmarks.render_cost
 
-# not in CI: hours for everything, minutes for one module (ONLY='components.values.*')
+# not in CI: about an hour for everything, minutes for one module (ONLY='components.values.*')
 mutate: setup
 	@$(PY) -m tools.mutate $(ONLY)
 

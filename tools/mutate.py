@@ -13,10 +13,10 @@ could observe and are left out of the score.
 
     score = killed / (killed + survived - equivalent survivors)      (timeouts left out)
 
-Not part of `make test` or CI: every mutant reruns the tests that reach its function, and most
-functions are reached by the program's full runs. On this 2-core machine mutmut checks about
-0.3 mutants a second, so all ~4,500 take about four hours; a module (``ONLY=components.values.*``)
-takes minutes. mutmut keeps its results in ``mutants/`` (git-ignored): a later run resumes, and
+Not part of `make test` or CI: every mutant reruns the tests that reach its function (the ones
+that caught its siblings first, see tests/conftest.py). On this 2-core machine all ~4,250 take
+about an hour; a module takes minutes. mutmut keeps its results in ``mutants/`` (git-ignored): a
+later run resumes, a verdict stands until the mutant is named again, and
 ``.venv/bin/mutmut show <name>`` shows a mutant's diff.
 """
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no {MUTMUT}: run `make setup` (mutmut is a dev dependency)", file=sys.stderr)
         return 2
     if not args.patterns and not args.report:
-        print("mutating everything: about four hours on 2 cores (see `python -m tools.mutate --help`)")
+        print("mutating everything: about an hour on 2 cores (see `python -m tools.mutate --help`)")
     if not args.report:
         cmd = [str(MUTMUT), "run", "--max-children", str(os.cpu_count() or 2), *args.patterns]
         done = subprocess.run(cmd, cwd=ROOT, check=False, stderr=subprocess.PIPE, text=True)
