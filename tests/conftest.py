@@ -99,6 +99,19 @@ def stack_config(stack: str) -> dict[str, Any]:
     return copy.deepcopy(mockrun.read_stack_config(stack))
 
 
+def app(**fields: Any) -> dict[str, Any]:
+    """One entry of ``homelab:apps`` as a user writes it (an external whoami), with ``fields`` changed."""
+    base = {
+        "name": "whoami",
+        "namespace": "apps",
+        "hostnames": ["whoami.example.com"],
+        "service": "whoami",
+        "port": 80,
+        "exposure": "external",
+    }
+    return {**base, **fields}
+
+
 RunProgram = Callable[..., Plan]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Project
+from tests.conftest import Project, app
 
 #: The ciphertext every stack file's token has in these tests: never decrypted, never printed.
 CIPHERTEXT = "v1:Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1jaXBoZXJ0ZXh0"
@@ -91,18 +91,6 @@ def both(*edits: Edit) -> Edit:
             one(project)
 
     return edit
-
-
-def app(**fields: Any) -> dict[str, Any]:
-    base = {
-        "name": "whoami",
-        "namespace": "apps",
-        "hostnames": ["whoami.example.com"],
-        "service": "whoami",
-        "port": 80,
-        "exposure": "external",
-    }
-    return {**base, **fields}
 
 
 def on_staging_network(stack: str = "main") -> Edit:

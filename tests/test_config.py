@@ -9,15 +9,23 @@ import pytest
 
 from components import config
 from components.config import ConfigError
-from tests.conftest import STACKS, RunProgram, stack_config
+from tests.conftest import STACKS, RunProgram, app, stack_config
 from tools import mockrun
 
+#: Both tokens, as `pulumi config set --secret` leaves them.
+SECRETS = [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"]
 
-def parsed(stack: str) -> config.StackConfig:
+
+def raw_config(stack: str = "main") -> dict[str, Any]:
+    """A stack file's ``homelab:`` values without the prefix, plus test tokens: what parse reads."""
     raw = {k.split(":", 1)[1]: v for k, v in stack_config(stack).items()}
     raw[config.API_TOKEN_KEY] = "api-token-for-tests"
     raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
-    return config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"])
+    return raw
+
+
+def parsed(stack: str) -> config.StackConfig:
+    return config.parse(raw_config(stack), SECRETS)
 
 
 def refused(stack: str, change: Any, run_program: RunProgram) -> str:
@@ -302,13 +310,10 @@ def test_secret_placeholders_are_marked() -> None:
 
 
 def test_cluster_name_longer_than_cilium_allows() -> None:
-    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
+    raw = raw_config()
     raw["cluster"]["name"] = "a" * 33
-    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
-    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
-    secret = [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"]
     with pytest.raises(ConfigError) as err:
-        config.parse(raw, secret)
+        config.parse(raw, SECRETS)
     assert f"homelab:cluster.name: '{'a' * 33}' is longer than the 32 characters Cilium allows" in str(err.value)
 
 
@@ -400,14 +405,12 @@ def test_a_provider_token_in_plain_text_is_refused_with_the_fix() -> None:
     assert config.plain_secret_problems({"cloudflare:apiToken": "x"}, ["cloudflare:apiToken"]) == []
 
 
-def _problems(change: Any) -> list[str]:
-    """main's config with ``change`` applied, parsed: the refusals, in order."""
-    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
-    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
-    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+def _problems(change: Any, stack: str = "main") -> list[str]:
+    """main's config with ``change`` applied, parsed as ``stack``'s: the refusals, in order."""
+    raw = raw_config()
     change(raw)
     try:
-        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"], stack="main")
+        config.parse(raw, SECRETS, stack=stack)
     except ConfigError as err:
         return err.problems
     return []
@@ -566,34 +569,20 @@ NAME_CASES = {
 @pytest.mark.parametrize("case", list(NAME_CASES))
 def test_each_naming_rule_is_refused_in_full(case: str) -> None:
     stack, cluster_change, expected = NAME_CASES[case]
-    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
-    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
-    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
-    for key, value in cluster_change.items():
-        if isinstance(value, dict):
-            raw["cluster"][key].update(value)
-        else:
-            raw["cluster"][key] = value
-    with pytest.raises(ConfigError) as err:
-        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"], stack=stack)
-    assert err.value.problems == expected
 
+    def change(raw: dict[str, Any]) -> None:
+        for key, value in cluster_change.items():
+            if isinstance(value, dict):
+                raw["cluster"][key].update(value)
+            else:
+                raw["cluster"][key] = value
 
-def _app(**change: Any) -> dict[str, Any]:
-    return {
-        "name": "whoami",
-        "namespace": "apps",
-        "hostnames": ["whoami.example.com"],
-        "service": "whoami",
-        "port": 80,
-        "exposure": "external",
-        **change,
-    }
+    assert _problems(change, stack) == expected
 
 
 APP_CASES = {
     "names": (
-        [_app(name="Who_Am_I", namespace="Apps", service="svc.x")],
+        [app(name="Who_Am_I", namespace="Apps", service="svc.x")],
         [
             "homelab:apps[0].name: 'Who_Am_I' is not a Kubernetes name",
             "homelab:apps[0].namespace: 'Apps' is not a Kubernetes name",
@@ -601,36 +590,36 @@ APP_CASES = {
         ],
     ),
     "program-route": (
-        [_app(name="https-redirect", namespace="network")],
+        [app(name="https-redirect", namespace="network")],
         [
             "homelab:apps[0].name: network/https-redirect is the program's own HTTPRoute (the gateways' "
             "HTTP->HTTPS redirect); name the app's route otherwise"
         ],
     ),
     "route-twice": (
-        [_app(), _app(hostnames=["other.example.com"])],
+        [app(), app(hostnames=["other.example.com"])],
         ["homelab:apps[1].name: apps/whoami is already defined by homelab:apps[0]"],
     ),
     "cluster-namespace": (
-        [_app(namespace="kube-system", createNamespace=True)],
+        [app(namespace="kube-system", createNamespace=True)],
         [
             "homelab:apps[0].createNamespace: namespace 'kube-system' is the cluster's own; an app may put its "
             "route there but never create it (drop createNamespace)"
         ],
     ),
     "program-namespace": (
-        [_app(namespace="network", createNamespace=True)],
+        [app(namespace="network", createNamespace=True)],
         [
             "homelab:apps[0].createNamespace: namespace 'network' is this program's own; an app may put its "
             "route there but never create it (drop createNamespace)"
         ],
     ),
     "namespace-created-twice": (
-        [_app(createNamespace=True), _app(name="two", hostnames=["two.example.com"], createNamespace=True)],
+        [app(createNamespace=True), app(name="two", hostnames=["two.example.com"], createNamespace=True)],
         ["homelab:apps[1].createNamespace: namespace 'apps' is already created by homelab:apps[0]"],
     ),
     "reserved-hosts": (
-        [_app(hostnames=["external.example.com", "internal.example.com"])],
+        [app(hostnames=["external.example.com", "internal.example.com"])],
         [
             "homelab:apps[0].hostnames[0]: 'external.example.com' is the tunnel's hostname; an app route there "
             "would overwrite its record",
@@ -639,7 +628,7 @@ APP_CASES = {
         ],
     ),
     "host-claimed": (
-        [_app(), _app(name="two", hostnames=["whoami.example.com"])],
+        [app(), app(name="two", hostnames=["whoami.example.com"])],
         ["homelab:apps[1].hostnames[0]: 'whoami.example.com' is already claimed by homelab:apps[0].hostnames[0]"],
     ),
 }
@@ -690,20 +679,16 @@ def test_address_rules_are_refused_in_full(change: Any, expected: list[str]) -> 
 
 
 def test_a_32_character_cluster_and_stack_name_is_the_longest_allowed() -> None:
-    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
-    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
-    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
+    raw = raw_config()
     raw["cluster"]["name"] = "a" * 32
-    secret = [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"]
-    assert config.parse(raw, secret, stack="a" * 32).cluster.name == "a" * 32
+    assert config.parse(raw, SECRETS, stack="a" * 32).cluster.name == "a" * 32
 
 
 def test_a_token_in_plain_text_is_refused_with_the_command_that_fixes_it() -> None:
-    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
-    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
+    raw = raw_config()
     raw[config.DNS_TOKEN_KEY] = "dns-token-in-plain-text"
     with pytest.raises(ConfigError) as err:
-        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}"], stack="main")
+        config.parse(raw, SECRETS[:1], stack="main")
     assert err.value.problems == [
         "homelab:cloudflareDnsApiToken: is set in plain text in the stack config; remove it (`pulumi config rm "
         "homelab:cloudflareDnsApiToken`), rotate it, and set it with `pulumi config set --secret "
@@ -731,13 +716,7 @@ def test_ranges_after_an_inverted_one_are_still_compared() -> None:
 
 
 def test_a_32_character_stack_name_can_name_a_cluster() -> None:
-    raw = {k.split(":", 1)[1]: v for k, v in stack_config("main").items()}
-    raw[config.API_TOKEN_KEY] = "api-token-for-tests"
-    raw[config.DNS_TOKEN_KEY] = "dns-token-for-tests"
-    raw["cluster"]["name"] = "a" * 32
-    with pytest.raises(ConfigError) as err:
-        config.parse(raw, [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"], stack="b" * 32)
-    assert err.value.problems == [
+    assert _problems(lambda raw: raw["cluster"].update(name="a" * 32), "b" * 32) == [
         f"homelab:cluster.name: '{'a' * 32}' is not the stack's name '{'b' * 32}'; one stack per cluster, "
         "named after it"
     ]
