@@ -267,20 +267,10 @@ def test_an_api_server_by_name_is_not_compared_across_clusters(
 # reading the other stack files (components.homelab.project_members), without the plan command
 
 
-def _copy_project(tmp_path: Any) -> Any:
-    import shutil
-
-    from tools import mockrun
-
-    for name in ("Pulumi.yaml", "Pulumi.main.yaml", "Pulumi.staging.yaml"):
-        shutil.copyfile(mockrun.ROOT / name, tmp_path / name)
-    return tmp_path
-
-
-def test_project_members_are_every_stack_in_name_order(tmp_path: Any) -> None:
+def test_project_members_are_every_stack_in_name_order(project: Project) -> None:
     from components import homelab
 
-    root = _copy_project(tmp_path)
+    root = project.root
     assert [(m.stack, m.file) for m in homelab.project_members(root)] == [
         ("main", "Pulumi.main.yaml"),
         ("staging", "Pulumi.staging.yaml"),
@@ -290,12 +280,12 @@ def test_project_members_are_every_stack_in_name_order(tmp_path: Any) -> None:
     assert homelab.project_members(root, current)[0] is current
 
 
-def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(tmp_path: Any) -> None:
+def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(project: Project) -> None:
     """An encrypted value where a plain one belongs reads as '[encrypted]', never its ciphertext."""
     from components import homelab
     from components.config import ConfigError
 
-    root = _copy_project(tmp_path)
+    root = project.root
     (root / "Pulumi.lab.yaml").write_text("config:\n  homelab:cluster: [\n")
     staging = yaml.safe_load((root / "Pulumi.staging.yaml").read_text())
     staging["config"]["homelab:apps"] = {"secure": "v1:AAAAciphertext"}
@@ -314,13 +304,13 @@ def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(tmp_pat
     assert str(err.value) == "invalid stack config (Pulumi.main.yaml):\n  - " + "\n  - ".join(problems)
 
 
-def test_the_running_stacks_own_problems_name_its_file(tmp_path: Any) -> None:
+def test_the_running_stacks_own_problems_name_its_file(project: Project) -> None:
     """Both ways a stack's own config fails (a bad value; a provider token in plain text) head the
     message with the file the config came from."""
     from components import homelab
     from components.config import ConfigError
 
-    root = _copy_project(tmp_path)
+    root = project.root
     good = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])
     secrets = ["homelab:cloudflareApiToken", "homelab:cloudflareDnsApiToken"]
     good.update({"homelab:cloudflareApiToken": "api-token-for-tests", "homelab:cloudflareDnsApiToken": "dns-for-tests"})
@@ -355,13 +345,13 @@ def test_config_from_the_cli_decodes_homelab_objects_only() -> None:
     }
 
 
-def test_the_running_stacks_config_is_checked_against_the_others_not_its_file(tmp_path: Any) -> None:
+def test_the_running_stacks_config_is_checked_against_the_others_not_its_file(project: Project) -> None:
     """Under the CLI the running stack's config comes from the CLI, which may differ from its file
     (`pulumi config set` just ran): that config, not the file, meets the other stacks."""
     from components import homelab
     from components.config import ConfigError
 
-    root = _copy_project(tmp_path)
+    root = project.root
     cli = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])
     cli.update({"homelab:cloudflareApiToken": "api-token-for-tests", "homelab:cloudflareDnsApiToken": "dns-for-tests"})
     cli["homelab:cluster"]["network"]["podCidr"] = "10.202.0.0/16"  # staging's
