@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.promote_checks import ABSENT, RELEASE, config_problems, file_problems, release_problems
-from tools.promote_edit import Change, PromoteError, _write, diff, promoted_bytes, to_plain
+from tools.promote_edit import Change, PromoteError, diff, promoted_bytes, to_plain, write_in_place
 from tools.stackfile_rt import StackFileError, read
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ def promote(source: Path, target: Path, from_stack: str, to_stack: str, apply: b
         return 0
     data = promoted_bytes(dst, release)
     try:
-        _write(target, data)
+        write_in_place(target, data)
     except OSError as exc:
         raise PromoteError(f"{dst_name}: cannot write it: {exc.strerror or exc}") from None
     print(f"wrote {dst_name}; review it with `git diff`, then `pulumi preview --stack {to_stack}`")

@@ -383,7 +383,7 @@ def promoted_bytes(target: StackFile, release: Mapping[str, Any]) -> bytes:
     return target.layout.restore(promoted_text(target.text, release, target.name))
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_in_place(path: Path, data: bytes) -> None:
     """Replace the file atomically, keeping its permissions."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
