@@ -8,7 +8,7 @@ import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as kubernetes
 
 from components import config, homelab
-from components.app_route import AppRoute
+from components.app_route import app_routes
 from components.cert_manager import CertManager
 from components.cilium import Cilium
 from components.cloudflare_tunnel import CloudflareTunnel, zone_id
@@ -59,10 +59,7 @@ tunnel = CloudflareTunnel(
     after=[envoy.namespace, *envoy.gateways],
     opts=on_cluster,
 )
-apps = [
-    AppRoute(f"{app.namespace}.{app.name}", app, after=[envoy.crds, envoy.release], opts=on_cluster)
-    for app in settings.config.apps
-]
+apps = app_routes(settings.config.apps, after=[envoy.crds, envoy.release], opts=on_cluster)  # namespaces too
 
 pulumi.export("cluster", cluster.name)
 pulumi.export("kubeContext", cluster.kube_context)

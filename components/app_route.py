@@ -9,8 +9,12 @@
   answers the name with the internal gateway.
 
 Routes attach to the ``https`` listener only; plain HTTP is the redirect route's job. The route
-lives in the app's namespace, which the app's own deployment creates; ``createNamespace: true``
-makes this program create it instead (only when nothing else does: two owners fight).
+lives in the app's namespace, and a route in a namespace that does not exist fails ``pulumi up``
+(the provider retries NotFound a few times; preview hides it). So this program creates every app
+namespace that is not its own or the cluster's (the first app of a namespace owns the Namespace
+resource), retained on delete: dropping an app, or the whole stack, never deletes the namespace
+and what the app runs in it. ``createNamespace: false`` says the namespace exists already and
+something else owns it (``make preflight`` checks it does); then nothing here creates it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import names
+from components.checks import app_namespaces
 from components.config import App, Exposure
 from components.envoy_gateway import GATEWAY_API, parent_ref
 
@@ -43,24 +48,29 @@ def route_spec(app: App) -> dict[str, Any]:
 
 
 class AppRoute(pulumi.ComponentResource):
+    #: The app's Namespace, when this route's component creates it.
+    namespace: Namespace | None
+
     def __init__(
         self,
         name: str,
         app: App,
         after: Sequence[pulumi.Resource] = (),
+        creates_namespace: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """``after``: the Envoy Gateway chart (it brings the HTTPRoute CRD)."""
+        """``after``: the Envoy Gateway CRDs and chart, and the app's Namespace when another
+        app's component creates it."""
         super().__init__("homelab:app_route:AppRoute", name, None, opts)
         needs = list(after)
-        if app.create_namespace:
-            needs.append(
-                Namespace(
-                    f"{name}-namespace",
-                    metadata=ObjectMetaArgs(name=app.namespace),
-                    opts=pulumi.ResourceOptions(parent=self),
-                )
+        self.namespace = None
+        if creates_namespace:
+            self.namespace = Namespace(
+                f"{name}-namespace",
+                metadata=ObjectMetaArgs(name=app.namespace),
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )
+            needs.append(self.namespace)
         self.route = CustomResource(
             f"{name}-route",
             api_version=GATEWAY_API,
@@ -70,3 +80,22 @@ class AppRoute(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=needs),
         )
         self.register_outputs({"hostnames": list(app.hostnames), "exposure": app.exposure.value})
+
+
+def app_routes(apps: Sequence[App], after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions) -> list[AppRoute]:
+    """One :class:`AppRoute` per app, each namespace created once (see the module docstring)."""
+    creators = app_namespaces(list(apps))
+    routes: list[AppRoute] = []
+    for i, app in enumerate(apps):
+        creator = creators.get(app.namespace)
+        namespace = routes[creator].namespace if creator is not None and creator < i else None
+        routes.append(
+            AppRoute(
+                f"{app.namespace}.{app.name}",
+                app,
+                after=[*after, *([namespace] if namespace is not None else [])],
+                creates_namespace=creator == i,
+                opts=opts,
+            )
+        )
+    return routes

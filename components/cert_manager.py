@@ -19,6 +19,9 @@ from components.kube import helm_release, token_secret
 
 NAMESPACE = names.CERT_MANAGER_NAMESPACE
 CHART_REPO = "https://charts.jetstack.io"
+#: Four images (controller, webhook, cainjector, startupapicheck), then the startupapicheck
+#: post-install Job, which retries until the webhook serves: the slowest first install here.
+RELEASE_TIMEOUT = 900
 API = "cert-manager.io/v1"
 TOKEN_SECRET = "cloudflare-api-token"
 TOKEN_KEY = "api-token"
@@ -96,6 +99,7 @@ class CertManager(pulumi.ComponentResource):
             version=release.charts.cert_manager,
             namespace=NAMESPACE,
             repo=CHART_REPO,
+            timeout=RELEASE_TIMEOUT,
             values=helm_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *after]),
         )

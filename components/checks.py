@@ -157,7 +157,7 @@ def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
         elif ident in routes:
             yield f"{_key(APPS_KEY, i, 'name')}: {app.namespace}/{app.name} is already defined by {routes[ident]}"
         routes[ident] = _key(APPS_KEY, i)
-        if app.create_namespace:
+        if app.create_namespace is True:
             key = _key(APPS_KEY, i, "createNamespace")
             if app.namespace in names.OWNED_NAMESPACES:
                 owner = "the cluster's own" if app.namespace in names.CLUSTER_NAMESPACES else "this program's own"
@@ -168,6 +168,12 @@ def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
             elif app.namespace in created:
                 yield f"{key}: namespace {app.namespace!r} is already created by {created[app.namespace]}"
             created.setdefault(app.namespace, _key(APPS_KEY, i))
+        said = {other.create_namespace for other in apps if other.namespace == app.namespace}
+        if app.create_namespace is not None and {True, False} <= said:
+            yield (
+                f"{_key(APPS_KEY, i, 'createNamespace')}: apps in namespace {app.namespace!r} disagree on who "
+                "creates it (true and false); say it once, on one app"
+            )
         for j, host in enumerate(app.hostnames):
             key = _key(APPS_KEY, i, "hostnames", j)
             if not is_one_below(host, domain):
@@ -180,6 +186,21 @@ def _app_problems(apps: list[App], cluster: Cluster) -> Iterator[str]:
             elif host in claimed:
                 yield f"{key}: {host!r} is already claimed by {claimed[host]}"
             claimed.setdefault(host, key)
+
+
+def app_namespaces(apps: list[App]) -> dict[str, int]:
+    """Namespace -> index of the app whose route component creates it.
+
+    Every namespace an app route goes into must exist before the route: the program creates it
+    unless it is the program's or the cluster's own, or an app says ``createNamespace: false``
+    (it exists, something else owns it). The first app of a namespace creates it.
+    """
+    external = {app.namespace for app in apps if app.create_namespace is False}
+    out: dict[str, int] = {}
+    for i, app in enumerate(apps):
+        if app.namespace not in names.OWNED_NAMESPACES and app.namespace not in external:
+            out.setdefault(app.namespace, i)
+    return out
 
 
 def semantic_problems(cfg: StackConfig, stack: str | None = None) -> list[str]:
@@ -213,6 +234,12 @@ def placeholder_warnings(cfg: StackConfig) -> list[str]:
             f"{_key(CLUSTER_KEY, 'certificates', 'email')}: {c.certificates.email!r} is a placeholder; "
             "Let's Encrypt refuses addresses at reserved domains, so no certificate would be issued"
         )
+    for i, app in enumerate(cfg.apps):
+        if app.create_namespace is False and app.namespace not in names.OWNED_NAMESPACES:
+            out.append(
+                f"{_key(APPS_KEY, i, 'createNamespace')}: false: namespace {app.namespace!r} must exist before "
+                "`pulumi up` (nothing in this program creates it; `make preflight` checks it)"
+            )
     if c.cloudflare.account_id == "0123456789abcdef0123456789abcdef":
         out.append(
             f"{_key(CLUSTER_KEY, 'cloudflare', 'accountId')}: is the placeholder; set your Cloudflare account id"

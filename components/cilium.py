@@ -16,6 +16,9 @@ from components.kube import helm_release
 
 NAMESPACE = names.SYSTEM_NAMESPACE
 CHART_REPO = "https://helm.cilium.io/"
+#: The first install: the agent DaemonSet on every node (cilium and cilium-envoy images, a few
+#: hundred MB each node pulls at once) and the operator; nodes stay NotReady until the agent runs.
+RELEASE_TIMEOUT = 900
 POOL_API = "cilium.io/v2"  # v2alpha1 is no longer served by Cilium 1.20
 L2_POLICY_API = "cilium.io/v2alpha1"  # still the only version of this kind in 1.20
 
@@ -97,6 +100,7 @@ class Cilium(pulumi.ComponentResource):
             version=release.charts.cilium,
             namespace=NAMESPACE,
             repo=CHART_REPO,
+            timeout=RELEASE_TIMEOUT,
             values=helm_values(cluster, release),
             opts=child,
         )

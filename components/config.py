@@ -436,8 +436,11 @@ class App(Model):
     service: str
     port: Port
     exposure: Exposure
-    #: Create the app's namespace here (when nothing else does, e.g. before the app exists).
-    create_namespace: StrictBool = False
+    #: Who creates the app's namespace. Unset: this program, unless the namespace is the
+    #: program's or the cluster's own (a route must never land in a namespace nobody creates);
+    #: the namespace is retained when the app goes. ``false``: it exists already and something
+    #: else owns it (``make preflight`` checks it does). ``true``: this program, said outright.
+    create_namespace: StrictBool | None = None
 
 
 class Promotion(Model):

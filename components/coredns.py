@@ -15,6 +15,9 @@ from components.kube import helm_release
 
 NAMESPACE = names.SYSTEM_NAMESPACE
 CHART_REPO = "https://coredns.github.io/helm"
+#: Two small pods, but the first ones scheduled right after the CNI: their image pull and the
+#: nodes turning Ready count against it.
+RELEASE_TIMEOUT = 600
 CLUSTER_DOMAIN = "cluster.local"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 SERVICE_ACCOUNT = "coredns"
@@ -101,6 +104,7 @@ class CoreDns(pulumi.ComponentResource):
             version=release.charts.coredns,
             namespace=NAMESPACE,
             repo=CHART_REPO,
+            timeout=RELEASE_TIMEOUT,
             values=helm_values(cluster),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )

@@ -10,17 +10,22 @@ import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.helm.v3 import Release
+from pulumi_kubernetes.helm.v4 import Chart
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import names
 from components.config import Cluster
 from components.config import Release as ReleaseSettings
-from components.kube import helm_release
+from components.kube import client_side_chart, helm_release
 
 CHART = "oci://docker.io/envoyproxy/gateway-helm"
 #: The same CRDs as templates: Helm never upgrades the ``crds/`` folder gateway-helm bundles, so
-#: a promoted Envoy Gateway version would otherwise keep the first install's CRDs forever.
+#: a promoted Envoy Gateway version would otherwise keep the first install's CRDs forever. Applied
+#: as ``helm.v4.Chart``: as a Helm release it would need a ~1.6 MB release Secret (DESIGN.md).
 CRDS_CHART = "oci://docker.io/envoyproxy/gateway-crds-helm"
+#: The controller's first install: its certgen Job (a pre-install hook) and then two controller
+#: pods, each an image pull of its own; 300 s (the provider's default) leaves little for a slow link.
+RELEASE_TIMEOUT = 600
 #: gateway-helm's bundled default; dropping experimental-only CRDs later would delete objects.
 GATEWAY_API_CHANNEL = "experimental"
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
@@ -182,6 +187,7 @@ class EnvoyGateway(pulumi.ComponentResource):
     """The controller chart and every object the seed's gateway section names."""
 
     namespace: Namespace
+    crds: Chart
     release: Release
     external: GatewaySpec
     internal: GatewaySpec
@@ -203,7 +209,7 @@ class EnvoyGateway(pulumi.ComponentResource):
             metadata=ObjectMetaArgs(name=names.NETWORK_NAMESPACE),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.crds = helm_release(
+        self.crds = client_side_chart(
             f"{name}-crds",
             name="envoy-gateway-crds",
             chart=CRDS_CHART,
@@ -220,6 +226,7 @@ class EnvoyGateway(pulumi.ComponentResource):
             namespace=names.NETWORK_NAMESPACE,
             values=helm_values(),
             skip_crds=True,
+            timeout=RELEASE_TIMEOUT,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds, *after]),
         )
         # every custom resource needs the CRDs, and the controller to act on it

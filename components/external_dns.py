@@ -14,6 +14,8 @@ from components.config import Release as ReleaseSettings
 from components.kube import helm_release, rolling_hash, token_secret
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
+#: One pod and one image pull; it waits for nothing but its own Deployment.
+RELEASE_TIMEOUT = 600
 #: Release and app name; the seed's troubleshooting selects pods by this label.
 APP_NAME = "external-dns-cloudflare"
 TOKEN_SECRET = "external-dns-cloudflare"
@@ -89,6 +91,7 @@ class ExternalDns(pulumi.ComponentResource):
             values=pulumi.Output.all(zone_id, rolling_hash(api_token)).apply(
                 lambda args: helm_values(cluster, args[0], exclude_domains, args[1])
             ),
+            timeout=RELEASE_TIMEOUT,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[token, *after]),
         )
         self.register_outputs(

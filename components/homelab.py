@@ -161,7 +161,12 @@ def _gate_problems(member: Member, stacks: Sequence[str]) -> Iterator[str]:
             f"{_in(member, key, promotion.staging_stack)} is not `<organization>/{config.PROJECT}/<stack>`, "
             "a stack of this project"
         )
-    elif parts[2] != member.stack and parts[2] not in stacks:
+    elif parts[2] == member.stack:
+        yield (
+            f"{_in(member, key, promotion.staging_stack)} is this stack itself: the gate would compare the stack "
+            "with itself and always pass; name the stack that runs releases first, or set requireStaging: false"
+        )
+    elif parts[2] not in stacks:
         yield (
             f"{_in(member, key, promotion.staging_stack)} names no stack of this project "
             f"(no Pulumi.{parts[2]}.yaml beside Pulumi.yaml)"
@@ -312,6 +317,11 @@ def check(
     return member, members
 
 
+class ConfigRefused(pulumi.RunError):
+    """The config refused, as the program stops under the CLI: a ``RunError`` prints its message
+    without a traceback (pulumi SDK ``pulumi/errors.py``)."""
+
+
 def load() -> Settings:
     """Read and validate the running stack's config, and the homelab around it, before any
     resource is registered."""
@@ -320,7 +330,10 @@ def load() -> Settings:
     present = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = [k for k in present if runtime_config.is_config_secret(k)]
     values = decoded({key: runtime_config.get_config(key) for key in present})
-    member, members = check(pulumi.get_stack(), values, secret_keys, project_root())
+    try:
+        member, members = check(pulumi.get_stack(), values, secret_keys, project_root())
+    except (ConfigError, StackFileError) as exc:
+        raise ConfigRefused(str(exc)) from None
     for warning in checks.placeholder_warnings(member.config):
         pulumi.log.warn(warning)
     api_token = pulumi.Output.secret(str(values[PREFIX + config.API_TOKEN_KEY]))

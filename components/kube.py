@@ -9,10 +9,18 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.core.v1 import Secret
 from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
+from pulumi_kubernetes.helm.v4 import Chart, ChartArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 #: Helm release revisions kept for `helm rollback`.
 HISTORY = 5
+
+#: The provider's wait when a release names none (pulumi/pulumi-kubernetes v4.32
+#: provider/pkg/provider/helm_release.go: ``const defaultTimeoutSeconds = 300``). Helm spends it
+#: on each hook and then on waiting for every object (``client.Wait = !SkipAwait``); a release
+#: that runs out is failed and everything that depends on it is skipped. Each component names
+#: its own, sized for a first install: image pulls over a homelab uplink count against it.
+PROVIDER_DEFAULT_TIMEOUT = 300
 
 
 def helm_release(
@@ -23,11 +31,15 @@ def helm_release(
     version: str,
     namespace: str,
     values: pulumi.Input[dict[str, Any]],
+    timeout: int,
     opts: pulumi.ResourceOptions,
     repo: str | None = None,
     skip_crds: bool = False,
 ) -> Release:
-    """A ``helm.v3.Release`` (v4.Chart drops hooks such as Envoy Gateway's certgen Job)."""
+    """A ``helm.v3.Release`` (v4.Chart drops hooks such as Envoy Gateway's certgen Job).
+
+    ``timeout``: seconds Helm may wait, for each hook and then for the release's objects.
+    """
     return Release(
         resource_name,
         ReleaseArgs(
@@ -39,6 +51,44 @@ def helm_release(
             values=values,
             skip_crds=skip_crds,
             max_history=HISTORY,
+            timeout=timeout,
+        ),
+        opts=opts,
+    )
+
+
+def client_side_chart(
+    resource_name: str,
+    *,
+    name: str,
+    chart: str,
+    version: str,
+    namespace: str,
+    values: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> Chart:
+    """A chart without hooks applied object by object (``helm.v4.Chart``): no release Secret.
+
+    Helm stores a release in one Secret, and the API server refuses Secrets over 1 MiB; a chart
+    of CRDs (gateway-crds-helm) is larger than that, so it can never be a ``helm.v3.Release``.
+    The provider renders it client-side and registers each object as its own resource named
+    ``<resource_name>:<name>`` (``<resource_name>:<namespace>/<name>`` when namespaced), applied
+    with server-side apply (pulumi/pulumi-kubernetes v4.32 provider/pkg/provider/yaml/v2/yaml.go
+    ``register``: ``resourceName = fmt.Sprintf("%s:%s", opts.ResourcePrefix, resourceName)``).
+    Hooks are never run (``cmd.DisableHooks = true`` in provider/pkg/provider/helm/v4/chart.go),
+    so only a chart without hooks may come this way. Depending on it waits for every object:
+    "the construction of a remote component always waits on the construction of its children"
+    (pulumi SDK ``pulumi/runtime/rpc.py`` ``_add_dependency``).
+    """
+    return Chart(
+        resource_name,
+        ChartArgs(
+            name=name,
+            chart=chart,
+            version=version,
+            namespace=namespace,
+            values=values,
+            resource_prefix=resource_name,
         ),
         opts=opts,
     )

@@ -23,8 +23,10 @@ VERSIONED = ("charts", "images")
 T = TypeVar("T")
 
 
-class PromotionGateError(Exception):
-    """Main asked for versions staging has not run."""
+class PromotionGateError(pulumi.RunError):
+    """Main asked for versions staging has not run. A ``RunError``: under the CLI the program
+    stops with this message alone, "rather than the usual verbose unhandled error logic which
+    emits the source program text and complete stack trace" (pulumi SDK ``pulumi/errors.py``)."""
 
 
 def unrun_versions(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str, other: str) -> list[str]:
@@ -43,7 +45,13 @@ def unrun_versions(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None,
 
 
 def check(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: str, other: str) -> None:
-    """Raises :class:`PromotionGateError` naming every version ``other`` has not run."""
+    """Raises :class:`PromotionGateError` naming every version ``other`` has not run. A stack
+    reference without the output (``other`` never ran this program) is one line with the fix."""
+    if not isinstance(staging, Mapping) or not staging:
+        raise PromotionGateError(
+            f"promotion gate: {other} exports no `{RELEASE_OUTPUT}`: run `pulumi up --stack {other}` with this "
+            f"program first, or set homelab:promotion.requireStaging: false on {stack}"
+        )
     problems = unrun_versions(wanted, staging, stack, other)
     if problems:
         raise PromotionGateError(

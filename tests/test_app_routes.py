@@ -134,11 +134,58 @@ def test_create_namespace(run_program: RunProgram) -> None:
     plan = run_program("main", with_apps(app(namespace="whoami", createNamespace=True)))
     namespace = plan.get("kubernetes:core/v1:Namespace", "whoami.whoami-namespace")
     assert namespace.k8s_object["metadata"]["name"] == "whoami"
+    assert namespace.retain_on_delete is True
     assert namespace.urn in plan.get(ROUTE, "whoami.whoami-route").dependencies
     assert plan.by_urn(namespace.parent).name == "whoami.whoami"  # the app's component owns it
-    plain = run_program("main", with_apps(app()))
-    assert not [
-        r for r in plain.of_type("kubernetes:core/v1:Namespace") if r.name.endswith("-namespace") and "." in r.name
+
+
+def app_namespaces(plan: Plan) -> list[str]:
+    return sorted(r.name for r in plan.of_type("kubernetes:core/v1:Namespace") if "." in r.name)
+
+
+def test_every_app_namespace_exists_before_its_route(run_program: RunProgram) -> None:
+    """A route in a namespace nobody creates fails `pulumi up`: unless an app says the namespace
+    is there already, the first app of a namespace creates it, retained, and the others wait."""
+    plan = run_program(
+        "main",
+        with_apps(
+            app(namespace="media", name="jellyfin", hostnames=["tv.example.com"]),
+            app(namespace="media", name="sonarr", hostnames=["sonarr.example.com"]),
+            app(namespace="default", name="whoami", hostnames=["whoami.example.com"]),
+            app(namespace="network", name="echo", hostnames=["echo.example.com"]),
+            app(namespace="flux-apps", name="blog", hostnames=["blog.example.com"], createNamespace=False),
+        ),
+    )
+    assert app_namespaces(plan) == ["media.jellyfin-namespace"]
+    media = plan.get("kubernetes:core/v1:Namespace", "media.jellyfin-namespace")
+    assert media.retain_on_delete is True
+    assert media.urn in plan.get(ROUTE, "media.jellyfin-route").dependencies
+    assert media.urn in plan.get(ROUTE, "media.sonarr-route").dependencies
+    assert plan.by_urn(media.parent).name == "media.jellyfin"
+    assert plan.log == [
+        "warning: homelab:cluster.domain: 'example.com' is a placeholder; set your own domain and zone",
+        "warning: homelab:cluster.certificates.email: 'admin@example.com' is a placeholder; Let's Encrypt "
+        "refuses addresses at reserved domains, so no certificate would be issued",
+        "warning: homelab:apps[4].createNamespace: false: namespace 'flux-apps' must exist before `pulumi up` "
+        "(nothing in this program creates it; `make preflight` checks it)",
+        "warning: homelab:cluster.cloudflare.accountId: is the placeholder; set your Cloudflare account id",
+    ]
+
+
+def test_apps_that_disagree_on_their_namespace_are_refused(run_program: RunProgram) -> None:
+    with pytest.raises(ConfigError) as err:
+        run_program(
+            "main",
+            with_apps(
+                app(namespace="media", name="jellyfin", hostnames=["tv.example.com"], createNamespace=True),
+                app(namespace="media", name="sonarr", hostnames=["sonarr.example.com"], createNamespace=False),
+            ),
+        )
+    assert str(err.value).splitlines()[1:] == [
+        "  - homelab:apps[0].createNamespace: apps in namespace 'media' disagree on who creates it (true and "
+        "false); say it once, on one app",
+        "  - homelab:apps[1].createNamespace: apps in namespace 'media' disagree on who creates it (true and "
+        "false); say it once, on one app",
     ]
 
 

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import Project, app
 
 #: The ciphertext every stack file's token has in these tests: never decrypted, never printed.
-CIPHERTEXT = "v1:Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1jaXBoZXJ0ZXh0"
+CIPHERTEXT = "v1:AAECAwQFBgcICQoL:Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1jaXBoZXJ0ZXh0"
 #: What a Cloudflare API token looks like (40 characters); pasted into plain keys below.
 PASTED_TOKEN = "Xq7vR2mN9pL4kT8wZ3yB6cD1fG5hJ0sA-uE_iO2r"
 
@@ -233,6 +233,16 @@ CASES = [
         (
             "homelab:promotion.stagingStack: 'organization/homelab/stagin' in Pulumi.main.yaml names no stack",
             "Pulumi.stagin.yaml",
+        ),
+    ),
+    Case(
+        "gate names the stack itself",
+        "main",
+        put("main", "homelab:promotion", {"requireStaging": True, "stagingStack": "organization/homelab/main"}),
+        (
+            "homelab:promotion.stagingStack: 'organization/homelab/main' in Pulumi.main.yaml is this stack itself: "
+            "the gate would compare the stack with itself and always pass; name the stack that runs releases "
+            "first, or set requireStaging: false",
         ),
     ),
     Case(

@@ -158,11 +158,28 @@ def test_exports(plans: dict[str, Plan], stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_crds_have_their_own_release(plans: dict[str, Plan], stack: str) -> None:
-    """Helm never upgrades a chart's crds/ folder: a release of the CRDs as templates does."""
+def test_crds_are_a_client_side_chart(plans: dict[str, Plan], stack: str) -> None:
+    """Helm never upgrades a chart's crds/ folder, so the CRDs come as templates of their own
+    chart; and as a helm.v3.Release that chart needs a release Secret over the API server's
+    1 MiB limit, so it is a helm.v4.Chart: each CRD its own resource, no release Secret."""
     plan = plans[stack]
-    crds = plan.get(RELEASE, "envoy-gateway-crds")
+    assert sorted(r.name for r in plan.of_type(RELEASE)) == [
+        "cert-manager-release",
+        "cilium-release",
+        "coredns-release",
+        "envoy-gateway-release",
+        "external-dns-release",
+    ]
+    crds = plan.get("kubernetes:helm.sh/v4:Chart", "envoy-gateway-crds")
+    assert crds.remote is True
+    assert (
+        crds.provider
+        == f"urn:pulumi:{stack}::homelab::pulumi:pulumi:Stack$pulumi:providers:kubernetes::{stack}::mock-{stack}"
+    )
     inputs = crds.plain_inputs
+    assert inputs["name"] == "envoy-gateway-crds"
+    assert inputs["resourcePrefix"] == "envoy-gateway-crds"
+    assert inputs["namespace"] == "network"
     assert inputs["chart"] == "oci://docker.io/envoyproxy/gateway-crds-helm"
     assert inputs["version"] == plan.get(RELEASE, "envoy-gateway-release").plain_inputs["version"] == "v1.9.0"
     assert inputs["values"]["crds"] == {

@@ -149,10 +149,19 @@ def test_data_checked_in_stacks_are_on_their_own_zones() -> None:
 
 def test_other_stacks_secrets_are_never_read(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     """An encrypted value in another stack's file is passed over: main plans without it."""
-    project.change("staging", lambda cfg: cfg.update({"homelab:cloudflareDnsApiToken": {"secure": "v1:opaque"}}))
+    project.change(
+        "staging",
+        lambda cfg: cfg.update(
+            {
+                "homelab:cloudflareDnsApiToken": {
+                    "secure": "v1:AAECAwQFBgcICQoL:b3BhcXVlLWNpcGhlcnRleHQtb2YtYS10b2tlbg=="
+                }
+            }
+        ),
+    )
     outcome = project.plan("main", capsys=capsys)
     assert outcome.code == 0, outcome.err
-    assert "v1:opaque" not in outcome.text
+    assert "v1:AAECAwQFBgcICQoL:b3BhcXVlLWNpcGhlcnRleHQtb2YtYS10b2tlbg==" not in outcome.text
 
 
 def test_the_real_run_finds_the_stack_files_from_the_project_root(
@@ -171,12 +180,14 @@ def test_the_real_run_finds_the_stack_files_from_the_project_root(
 def test_the_program_itself_refuses_without_the_plan_s_preflight(project: Project) -> None:
     """What `pulumi preview/up` runs: __main__ with the CLI's config, no offline pre-check. The
     homelab rules hold there too: the program reads the other stack files from the project root."""
-    from components.config import ConfigError
+    import pulumi
+
+    from components.homelab import ConfigRefused
     from tools import mockrun
 
     project.change("staging", lambda cfg: cfg["homelab:cluster"]["externalDns"].update({"ownerId": "homelab"}))
     registered: list[Any] = []
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(ConfigRefused) as err:
         mockrun.run(
             "main",
             project.config("main"),
@@ -190,24 +201,36 @@ def test_the_program_itself_refuses_without_the_plan_s_preflight(project: Projec
         in str(err.value)
     )
     assert registered == []
+    assert isinstance(err.value, pulumi.RunError)  # the CLI prints its message, never a traceback
 
 
 def test_an_encrypted_provider_token_in_another_stack_file_is_fine(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project.change("staging", lambda cfg: cfg.update({"cloudflare:apiToken": {"secure": "v1:c2VjcmV0"}}))
+    project.change(
+        "staging",
+        lambda cfg: cfg.update(
+            {"cloudflare:apiToken": {"secure": "v1:AAECAwQFBgcICQoL:c2VjcmV0LWNpcGhlcnRleHQtb2YtYS10b2tlbg=="}}
+        ),
+    )
     outcome = project.plan("main", capsys=capsys)
     assert outcome.code == 0, outcome.err
 
 
 def test_gates_in_a_chain_plan(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    """lab's gate reads main, whose gate reads staging: each stack's plan runs the one it reads."""
+    """lab's gate reads main, whose gate reads staging: lab's plan answers its reference with
+    the release main's file asks for (what main exports once deployed), without running main."""
     with_lab(project)
     project.change("lab", lambda cfg: cfg.update({"homelab:promotion": {"stagingStack": "organization/homelab/main"}}))
     outcome = project.plan("lab", capsys=capsys)
     assert outcome.code == 0, outcome.err
     gate = [r for r in outcome.registered if r.type == "pulumi:pulumi:StackReference"]
-    assert sorted(r.inputs["name"] for r in gate) == ["organization/homelab/main", "organization/homelab/staging"]
+    assert [r.inputs["name"] for r in gate] == ["organization/homelab/main"]
+    project.change("main", lambda cfg: cfg["homelab:release"]["charts"].update({"coredns": "1.45.0"}))
+    project.change("staging", lambda cfg: cfg["homelab:release"]["charts"].update({"coredns": "1.45.0"}))
+    outcome = project.plan("lab", capsys=capsys)
+    assert outcome.code == 2
+    assert "  - homelab:release.charts.coredns: lab asks for 1.46.2, main runs 1.45.0\n" in outcome.err
 
 
 @pytest.mark.parametrize(
@@ -288,7 +311,7 @@ def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(project
     root = project.root
     (root / "Pulumi.lab.yaml").write_text("config:\n  homelab:cluster: [\n")
     staging = yaml.safe_load((root / "Pulumi.staging.yaml").read_text())
-    staging["config"]["homelab:apps"] = {"secure": "v1:AAAAciphertext"}
+    staging["config"]["homelab:apps"] = {"secure": "v1:AAECAwQFBgcICQoL:YXBwcy1jaXBoZXJ0ZXh0LW9mLWEtbGlzdC0tLS0="}
     (root / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging))
     problems = [
         "Pulumi.lab.yaml:3: while parsing a flow node: expected the node content, but found '<stream end>'",

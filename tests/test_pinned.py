@@ -89,6 +89,7 @@ def test_cilium_release(plans: dict[str, Plan], stack: str) -> None:
             "operator": {"rollOutPods": True},
         },
         repositoryOpts={"repo": "https://helm.cilium.io/"},
+        timeout=900,
     )
 
 
@@ -148,6 +149,7 @@ def test_coredns_release(plans: dict[str, Plan], stack: str) -> None:
             "priorityClassName": "system-cluster-critical",
         },
         repositoryOpts={"repo": "https://coredns.github.io/helm"},
+        timeout=600,
     )
 
 
@@ -164,19 +166,23 @@ def test_cert_manager_release(plans: dict[str, Plan], stack: str) -> None:
             "dns01RecursiveNameserversOnly": True,
         },
         repositoryOpts={"repo": "https://charts.jetstack.io"},
+        timeout=900,
     )
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_envoy_gateway_releases(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    assert inputs(plan, RELEASE, "envoy-gateway-crds") == release(
-        "envoy-gateway-crds",
-        "oci://docker.io/envoyproxy/gateway-crds-helm",
-        "v1.9.0",
-        "network",
-        {"crds": {"gatewayAPI": {"enabled": True, "channel": "experimental"}, "envoyGateway": {"enabled": True}}},
-    )
+    assert inputs(plan, "kubernetes:helm.sh/v4:Chart", "envoy-gateway-crds") == {
+        "name": "envoy-gateway-crds",
+        "chart": "oci://docker.io/envoyproxy/gateway-crds-helm",
+        "version": "v1.9.0",
+        "namespace": "network",
+        "resourcePrefix": "envoy-gateway-crds",
+        "values": {
+            "crds": {"gatewayAPI": {"enabled": True, "channel": "experimental"}, "envoyGateway": {"enabled": True}}
+        },
+    }
     assert inputs(plan, RELEASE, "envoy-gateway-release") == release(
         "envoy-gateway",
         "oci://docker.io/envoyproxy/gateway-helm",
@@ -193,6 +199,7 @@ def test_envoy_gateway_releases(plans: dict[str, Plan], stack: str) -> None:
             },
         },
         skipCrds=True,
+        timeout=600,
     )
 
 
@@ -229,6 +236,7 @@ def test_external_dns_release(plans: dict[str, Plan], stack: str) -> None:
             ],
         },
         repositoryOpts={"repo": "https://kubernetes-sigs.github.io/external-dns/"},
+        timeout=600,
     )
 
 
@@ -619,7 +627,6 @@ def test_nothing_else_is_registered(plans: dict[str, Plan], stack: str) -> None:
         "envoy-gateway-backend-policy",
         "envoy-gateway-class",
         "envoy-gateway-client-policy",
-        "envoy-gateway-crds",
         "envoy-gateway-external",
         "envoy-gateway-https-redirect",
         "envoy-gateway-internal",
@@ -631,5 +638,13 @@ def test_nothing_else_is_registered(plans: dict[str, Plan], stack: str) -> None:
         stack,
     ]
     if stack == "main":
-        expected += ["home-automation.home-assistant-route", "observability.grafana-route", "promotion-gate-staging"]
+        expected += [
+            "home-automation.home-assistant-namespace",
+            "home-automation.home-assistant-route",
+            "observability.grafana-namespace",
+            "observability.grafana-route",
+            "promotion-gate-staging",
+        ]
     assert custom == sorted(expected)
+    # built by the provider (each CRD becomes a resource of its own there, beyond these mocks)
+    assert [r.name for r in plans[stack].resources if r.remote] == ["envoy-gateway-crds"]

@@ -21,7 +21,7 @@ from tools.mockrun import ROOT
 STACK_FILES = ("Pulumi.main.yaml", "Pulumi.staging.yaml")
 RELEASE = "homelab:release"
 SALT = "encryptionsalt: v1:Qm9ndXNTYWx0Cg==:v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB==\n"
-SECURE = "  homelab:cloudflareApiToken:\n    secure: v1:AAAABBBBCCCC:ZW5jcnlwdGVkLXRva2VuLWRvLW5vdC10b3VjaA==\n"
+SECURE = "  homelab:cloudflareApiToken:\n    secure: v1:AAAABBBBCCCCDDDD:ZW5jcnlwdGVkLXRva2VuLWRvLW5vdC10b3VjaA==\n"
 
 
 @pytest.fixture
@@ -326,7 +326,7 @@ def test_secure_token_in_source_is_accepted_and_target_token_kept(
     after = main.read_text()
     assert SECURE in after
     assert config(main)["homelab:cloudflareApiToken"] == {
-        "secure": "v1:AAAABBBBCCCC:ZW5jcnlwdGVkLXRva2VuLWRvLW5vdC10b3VjaA=="
+        "secure": "v1:AAAABBBBCCCCDDDD:ZW5jcnlwdGVkLXRva2VuLWRvLW5vdC10b3VjaA=="
     }
     assert_promoted(before, after, staging)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.config import ConfigError
 from components.promotion import PromotionGateError, unrun_versions
 from tests.conftest import RunProgram, stack_config
 from tools.mockrun import Plan, Registration
@@ -50,8 +51,16 @@ def test_gate_fails_naming_each_version_and_creates_nothing(plans: dict[str, Pla
 
 
 def test_gate_fails_when_staging_never_exported(run_program: RunProgram) -> None:
-    with pytest.raises(PromotionGateError, match="staging exports no `release`"):
+    """Under the CLI a StackReference without the output gives None: one line, no traceback."""
+    import pulumi
+
+    with pytest.raises(PromotionGateError) as err:
         run_program("main", stack_outputs={STAGING_REF: {}})
+    assert str(err.value) == (
+        "promotion gate: staging exports no `release`: run `pulumi up --stack staging` with this program first, "
+        "or set homelab:promotion.requireStaging: false on main"
+    )
+    assert isinstance(err.value, pulumi.RunError)
 
 
 def test_providers_wait_on_the_gate() -> None:
@@ -77,8 +86,14 @@ def test_gate_off_reads_no_stack_reference(run_program: RunProgram) -> None:
 def test_staging_reads_no_stack_reference(plans: dict[str, Plan], run_program: RunProgram) -> None:
     assert plans["staging"].of_type(REF) == []
     cfg = stack_config("staging")
-    cfg["homelab:promotion"]["requireStaging"] = True  # even switched on, staging never reads itself
-    assert run_program("staging", cfg, stack_outputs={}).of_type(REF) == []
+    cfg["homelab:promotion"]["requireStaging"] = True  # a gate on itself would always pass: refused
+    with pytest.raises(ConfigError) as err:
+        run_program("staging", cfg, stack_outputs={})
+    assert err.value.problems == [
+        "homelab:promotion.stagingStack: 'organization/homelab/staging' in Pulumi.staging.yaml is this stack "
+        "itself: the gate would compare the stack with itself and always pass; name the stack that runs releases "
+        "first, or set requireStaging: false"
+    ]
 
 
 def test_feature_values_are_not_gated() -> None:

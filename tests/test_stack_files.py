@@ -178,3 +178,179 @@ def test_keys_after_an_unhashable_key_are_still_checked_for_duplicates(tmp_path:
     assert str(err.value) == (
         "Pulumi.lab.yaml:5: duplicate key 'homelab:x' (first at line 4); YAML would silently keep only the last"
     )
+
+
+NUMBER_FIX = "write the decimal number you mean (no leading zero, prefix, `_`, `:` or exponent), or quote it for text"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("010", f"`010` is not a plain decimal number (PyYAML reads 8, the Pulumi CLI may not); {NUMBER_FIX}"),
+        ("0x1923", f"`0x1923` is not a plain decimal number (PyYAML reads 6435, the Pulumi CLI may not); {NUMBER_FIX}"),
+        ("0b11", f"`0b11` is not a plain decimal number (PyYAML reads 3, the Pulumi CLI may not); {NUMBER_FIX}"),
+        ("1_000", f"`1_000` is not a plain decimal number (PyYAML reads 1000, the Pulumi CLI may not); {NUMBER_FIX}"),
+        (
+            "1:47:23",
+            f"`1:47:23` is not a plain decimal number (PyYAML reads 6443, the Pulumi CLI may not); {NUMBER_FIX}",
+        ),
+        ("0o10", f"`0o10` is text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"),
+        ("1e3", f"`1e3` is text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"),
+        ("1.0", f"`1.0` is read as a different number by the Pulumi CLI; {NUMBER_FIX}"),
+        ("2.5e1", f"`2.5e1` is text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"),
+        ("2.5e+1", f"`2.5e+1` is read as a different number by the Pulumi CLI; {NUMBER_FIX}"),
+        (".inf", '`.inf` stops the Pulumi CLI from loading the stack file; quote it (".inf") or remove it'),
+        ("-.Inf", '`-.Inf` stops the Pulumi CLI from loading the stack file; quote it ("-.Inf") or remove it'),
+        (".NaN", '`.NaN` stops the Pulumi CLI from loading the stack file; quote it (".NaN") or remove it'),
+        ("yes", '`yes` is a boolean to PyYAML but text to the Pulumi CLI; write true or false, or quote it ("yes")'),
+        ("Off", '`Off` is a boolean to PyYAML but text to the Pulumi CLI; write true or false, or quote it ("Off")'),
+        (
+            "2026-01-01",
+            '`2026-01-01` is a date to YAML readers, each writing it back its own way; quote it ("2026-01-01")',
+        ),
+        (
+            "!!binary aGVsbG8=",
+            "the tag !!binary is read differently by the Pulumi CLI; write the value without it (only !!str is safe)",
+        ),
+        (
+            "!!int '3'",
+            "the tag !!int is read differently by the Pulumi CLI; write the value without it (only !!str is safe)",
+        ),
+        ("!!set {a, b}", "the tag !!set is read differently by the Pulumi CLI; write a plain mapping"),
+        ("!!omap [a: 1]", "the tag !!omap is read differently by the Pulumi CLI; write a plain list"),
+    ],
+)
+def test_a_value_the_cli_reads_otherwise_is_refused(tmp_path: Path, value: str, why: str) -> None:
+    """The CLI reads stack files with yaml.v3 (YAML 1.2), the plan with PyYAML (YAML 1.1): a
+    value whose meaning depends on the reader is refused with its line, its key and the fix."""
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, f"config:\n  homelab:cluster:\n    name: lab\n    clusterId: {value}\n")
+    assert str(err.value) == f"Pulumi.lab.yaml:4: homelab:cluster.clusterId: {why}"
+
+
+def test_reader_traps_are_found_in_lists_nested_keys_and_top_level_values(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:apps:\n    - name: a\n      ports: [80, 0443]\n")
+    assert str(err.value) == (
+        f"Pulumi.lab.yaml:4: homelab:apps[0].ports[1]: `0443` is not a plain decimal number (PyYAML reads 291, "
+        f"the Pulumi CLI may not); {NUMBER_FIX}"
+    )
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:promotion:\n    on: true\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:3: homelab:promotion.on: `on` is a boolean to PyYAML but text to the Pulumi CLI; "
+        'write true or false, or quote it ("on")'
+    )
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:flag: no\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:2: homelab:flag: `no` is a boolean to PyYAML but text to the Pulumi CLI; "
+        'write true or false, or quote it ("no")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "read_as"),
+    [
+        ("'010'", "010"),
+        ('"yes"', "yes"),
+        ("!!str 1:47:23", "1:47:23"),
+        ("10", 10),
+        ("-3", -3),
+        ("+3", 3),
+        ("1.5", 1.5),
+        ("true", True),
+        ("False", False),
+        ("'2026-01-01'", "2026-01-01"),
+    ],
+)
+def test_values_every_reader_agrees_on_are_read(tmp_path: Path, value: str, read_as: object) -> None:
+    assert read(tmp_path, f"config:\n  homelab:x:\n    v: {value}\n") == {"homelab:x": {"v": read_as}}
+
+
+#: Shapes of what `pulumi config set --secret` writes (made-up bytes, not anyone's secret).
+V1 = "v1:AAECAwQFBgcICQoL:c2VjcmV0LWJ5dGVzLW9mLWEtdG9rZW4tLS0tLS0="
+V1_OTHER = "v1:CwoJCAcGBQQDAgEA:b3RoZXItc2VjcmV0LWJ5dGVzLW9mLWEtdG9rZW4="
+CLOUD = "AAABAHZhdWx0OnYxOmNpcGhlcnRleHQtb2YtYS10b2tlbg=="
+SET = "set it with `pulumi config set --secret homelab:cloudflareApiToken <value>`"
+
+
+@pytest.mark.parametrize(
+    ("secure", "line", "why"),
+    [
+        ("''", 3, f"`secure:` is empty (the CLI fails: bad value); {SET}"),
+        (
+            "{a: b}",
+            3,
+            f"a mapping under `secure:`: the Pulumi CLI hands this to the program as a plain object, not as a "
+            f"secret; {SET}",
+        ),
+        (
+            "[x]",
+            3,
+            f"a list under `secure:`: the Pulumi CLI hands this to the program as a plain object, not as a "
+            f"secret; {SET}",
+        ),
+        (
+            "12345",
+            3,
+            f"a non-text value under `secure:`: the Pulumi CLI hands this to the program as a plain object, not "
+            f"as a secret; {SET}",
+        ),
+        (
+            "my-cloudflare-token-in-plain-text",
+            3,
+            "`secure:` does not hold a value the CLI encrypted (`v1:<nonce>:<ciphertext>`, or base64 from Pulumi "
+            f"Cloud), so it may be the secret itself in plain text; {SET}",
+        ),
+        (
+            "v1:short:abc",
+            3,
+            "`secure:` does not hold a value the CLI encrypted (`v1:<nonce>:<ciphertext>`, or base64 from Pulumi "
+            f"Cloud), so it may be the secret itself in plain text; {SET}",
+        ),
+    ],
+    ids=["empty", "mapping", "list", "number", "plaintext", "malformed-v1"],
+)
+def test_a_secure_value_the_cli_cannot_use_is_refused(tmp_path: Path, secure: str, line: int, why: str) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, f"config:\n  homelab:cloudflareApiToken:\n    secure: {secure}\n")
+    assert str(err.value) == f"Pulumi.lab.yaml:{line}: homelab:cloudflareApiToken: {why}"
+
+
+def test_encrypted_values_in_the_shapes_the_cli_writes_are_read_as_they_are(tmp_path: Path) -> None:
+    config = read(
+        tmp_path,
+        f"config:\n  homelab:cloudflareApiToken:\n    secure: {V1}\n"
+        f"  homelab:cloudflareDnsApiToken:\n    secure: {CLOUD}\n"
+        f"  homelab:other:\n    nested:\n      secure: {V1_OTHER}\n",
+    )
+    assert config == {
+        "homelab:cloudflareApiToken": {"secure": V1},
+        "homelab:cloudflareDnsApiToken": {"secure": CLOUD},
+        "homelab:other": {"nested": {"secure": V1_OTHER}},
+    }
+
+
+def test_one_ciphertext_under_two_keys_is_one_secret_copied(tmp_path: Path) -> None:
+    """The nonce is random: the CLI never writes the same text twice, so both tokens are one."""
+    with pytest.raises(StackFileError) as err:
+        read(
+            tmp_path,
+            f"config:\n  homelab:cloudflareApiToken:\n    secure: {V1}\n"
+            f"  homelab:cloudflareDnsApiToken:\n    secure: {V1}\n",
+        )
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:5: homelab:cloudflareDnsApiToken: the same ciphertext as homelab:cloudflareApiToken: one "
+        "secret copied under two keys (a value never encrypts twice to the same text); set it with `pulumi config "
+        "set --secret homelab:cloudflareDnsApiToken <value>`"
+    )
+
+
+def test_a_nested_secure_value_names_its_path(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:cluster:\n    cloudflare:\n      accountId:\n        secure: ''\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:5: homelab:cluster.cloudflare.accountId: `secure:` is empty (the CLI fails: bad value); "
+        "set it with `pulumi config set --secret --path 'homelab:cluster.cloudflare.accountId' <value>`"
+    )

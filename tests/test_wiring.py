@@ -61,8 +61,8 @@ STACK_WAITS_FOR: dict[str, dict[str, list[str]]] = {
         "main": ["promotion-gate-staging"],
         "cloudflare-main": ["promotion-gate-staging"],
         "cloudflare-tunnel-secret": ["cloudflare-main"],
-        "observability.grafana-route": CHART,
-        "home-automation.home-assistant-route": CHART,
+        "observability.grafana-route": [*CHART, "observability.grafana-namespace"],
+        "home-automation.home-assistant-route": [*CHART, "home-automation.home-assistant-namespace"],
     },
     "staging": {**WAITS_FOR, "cloudflare-tunnel-secret": ["cloudflare-staging"]},
 }
@@ -120,7 +120,7 @@ def _shown(value: Any) -> Any:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_what_each_component_reports(plans: dict[str, Plan], stack: str) -> None:
-    components = [r for r in plans[stack].resources if not r.custom]
+    components = [r for r in plans[stack].resources if not r.custom and not r.remote]
     reported = {r.name: {k: _shown(v) for k, v in mockrun.reveal(r.outputs).items()} for r in components}
     assert reported == COMPONENT_OUTPUTS[stack]
 
@@ -129,10 +129,10 @@ def test_what_each_component_reports(plans: dict[str, Plan], stack: str) -> None
 def test_each_resource_belongs_to_the_component_it_is_named_after(plans: dict[str, Plan], stack: str) -> None:
     """`<component>-<what>`: the providers alone are the stack's own."""
     plan = plans[stack]
-    components = {r.urn: r.name for r in plan.resources if not r.custom}
+    components = {r.urn: r.name for r in plan.resources if not r.custom and not r.remote}
     on_stack = []
     for res in plan.resources:
-        if not res.custom:
+        if not res.custom and not res.remote:
             assert plan.is_top(res), res.name
         elif res.parent in components:
             assert res.name.startswith(components[res.parent] + "-"), (res.name, components[res.parent])

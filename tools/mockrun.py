@@ -110,6 +110,10 @@ class Registration:
     dependencies: list[str]
     inputs: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: A component a provider builds (``helm.v4.Chart``): its children never reach this monitor.
+    remote: bool = False
+    #: Left in place when Pulumi deletes it (``retain_on_delete``).
+    retain_on_delete: bool = False
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -304,6 +308,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = _normalize(rpc.deserialize_properties(request.object, keep_unknowns=False))
+        # a remote component gets its provider in `providers`, keyed by package
+        provider = request.provider or dict(request.providers).get(request.type.split(":", 1)[0], "")
         self._record(
             Registration(
                 type=request.type,
@@ -311,13 +317,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 urn=response.urn,
                 parent=request.parent,
                 custom=request.custom,
-                provider=request.provider,
+                provider=provider,
                 protect=bool(request.protect),
                 dependencies=list(request.dependencies),
                 inputs=inputs,
                 outputs={"id": response.id, **_normalize(rpc.deserialize_properties(response.object))}
                 if request.custom
                 else {},
+                remote=request.remote,
+                retain_on_delete=bool(request.retainOnDelete),
             )
         )
         return response
@@ -463,12 +471,18 @@ def referenced_stack(stack: str, config: Mapping[str, Any], root: Path = ROOT) -
 
 
 def referenced_stack_outputs(stack: str, config: Mapping[str, Any], root: Path = ROOT) -> dict[str, dict[str, Any]]:
-    """Answers for the stack references ``stack`` makes: main's staging gate reads what staging
-    exports, so staging's own stack file is run first (as if staging were deployed as written)."""
+    """Answers for the stack references ``stack`` makes: main's staging gate reads the
+    ``release`` output staging exports, as if staging were deployed as written. The program
+    exports ``release_settings`` of its parsed config (``__main__.py``), so the answer is that
+    function of staging's parsed file: no run of staging's whole program."""
     ref = referenced_stack(stack, config, root)
     if ref is None:
         return {}
-    return {ref[0]: run(ref[1], root=root).outputs}  # its own gate's stack first (gates form no cycle)
+    from components.config import release_settings
+    from components.homelab import read_member
+
+    reference, other = ref
+    return {reference: {"release": release_settings(read_member(other, stack_file(other, root)).config)}}
 
 
 def preflight(

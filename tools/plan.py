@@ -4,17 +4,19 @@
 
 Prints every resource as a tree (type, name, under its parent) with a count per component,
 renders every Helm release with the real chart (tools/render.py) and prints the objects per
-release, and writes what would be applied under ``rendered/<stack>/``: each Kubernetes object as
-YAML, each Helm release with its full values and, under ``<component>/chart/``, every object its
-chart renders; each Cloudflare resource with its inputs, and the stack outputs. Secrets show as
+release and the size of each ``helm.v3.Release``'s release Secret (tools/helm_storage.py), and
+writes what would be applied under ``rendered/<stack>/``: each Kubernetes object as YAML, each
+Helm release with its full values and, under ``<component>/chart/``, every object its chart
+renders; each Cloudflare resource with its inputs, and the stack outputs. Secrets show as
 ``[secret]``; secrets a fresh clone lacks are placeholders marked ``PLACEHOLDER-SECRET-``. Needs
 no Pulumi CLI, cluster or cloud account; rendering needs helm and the pinned charts
 (tools/helm.py, tools/charts.py; ``--no-render`` skips it).
 
 On invalid config, when main's staging gate stops it (main asks for a version staging's stack
-file does not run), or when a chart cannot be rendered, it prints the error, writes nothing and
-exits 2. When validation finds problems (the upstream schemas, the Kubernetes schemas of the
-cluster's version, the rendered CRDs) it prints each one, marks the rendering and exits 1
+file does not run), when a chart cannot be rendered, or when Helm would need a release Secret
+over 1 MiB (the API server refuses it), it prints the error, writes nothing and exits 2. When
+validation finds problems (the upstream schemas, the Kubernetes schemas of the cluster's
+version, the rendered CRDs) it prints each one, marks the rendering and exits 1
 (``--no-validate`` skips it).
 """
 
@@ -30,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from tools import helm, mockrun, render
+from tools import helm, helm_storage, mockrun, namespaces, render
 from tools.charts import ChartError
 from tools.mockrun import Plan, Registration
 
@@ -149,14 +151,16 @@ def rendered_files(plan: Plan) -> dict[str, str]:
     """Relative path -> file content for everything the plan writes."""
     files: dict[str, str] = {}
     for res in plan.resources:
-        if not res.custom or res.type.startswith("pulumi:providers:"):
+        if not (res.custom or res.remote) or res.type.startswith("pulumi:providers:"):
             continue
         folder = render.component_folder(plan, res)
         inputs = res.plain_inputs
-        if res.type == "kubernetes:helm.sh/v3:Release":
+        if res.type in (render.HELM_RELEASE, render.HELM_CHART):
             repo = (inputs.get("repositoryOpts") or {}).get("repo", "")
+            stored = res.type == render.HELM_RELEASE
+            what = "Helm release" if stored else "helm.v4.Chart (no Helm release; one resource per object)"
             body = (
-                f"# Helm release: {inputs.get('name')}\n"
+                f"# {what}: {inputs.get('name')}\n"
                 f"# namespace: {inputs.get('namespace')}\n"
                 f"# chart: {inputs.get('chart')}\n"
                 f"# version: {inputs.get('version')}\n"
@@ -275,6 +279,7 @@ def _plan(args: argparse.Namespace) -> int:
         print(line)
 
     charts: list[render.Rendered] = []
+    secrets: list[helm_storage.Verdict] = []
     if not args.no_render:
         try:
             charts = render.render(plan, helm.find(), str(plan.outputs["kubernetesVersion"]), args.charts)
@@ -284,12 +289,34 @@ def _plan(args: argparse.Namespace) -> int:
         if clashes:
             lines = "\n  - ".join(clashes)
             return _refuse(f"a chart renders an object the plan writes too:\n  - {lines}", out, stack)
+        try:
+            secrets = helm_storage.check(charts)
+        except helm_storage.StorageError as exc:
+            return _refuse(f"{exc}\n(--no-render plans without rendering the charts)", out, stack)
+        too_large = [v.line for v in secrets if v.refused]
+        if too_large:
+            lines = "\n  - ".join(too_large)
+            return _refuse(f"a Helm release cannot be stored:\n  - {lines}", out, stack)
+    unmade = namespaces.problems(plan, charts, namespaces.declared(config))
+    if unmade:
+        lines = "\n  - ".join(unmade)
+        return _refuse(f"objects in namespaces nobody creates:\n  - {lines}", out, stack)
 
     written = write(plan, out, charts)
     if charts:
         print("\nrendered with helm (objects per release):")
         for release, package, n in render.counts(charts):
             print(f"  {release:<24} {package:<32} {n:>4}")
+        for chart in (c for c in charts if not c.spec.stored):
+            print(f"\napplied by helm.v4.Chart {chart.spec.release}, each object its own resource (no Helm release):")
+            for obj in chart.objects:
+                print(f"  {render.resource_type(obj)}  {chart.spec.resource_name(obj)}")
+    if secrets:
+        print(f"\nHelm release Secrets (estimated; the API server refuses over {helm_storage.LIMIT:,} bytes):")
+        for verdict in secrets:
+            print(f"  {verdict.release:<24} {verdict.size:>10,} bytes  {verdict.size / helm_storage.LIMIT:>6.1%}")
+        for verdict in (v for v in secrets if v.warned):
+            print(f"warning: {verdict.line}", file=sys.stderr)
     print(f"\nwrote {len(written)} files under {out / plan.stack}")
 
     if args.no_validate:

@@ -14,8 +14,11 @@ What is validated:
   Envoy Gateway from ``gateway-crds-helm``, cert-manager's from its chart). Cilium's CRDs are not
   in its chart (the operator creates them at run time): those objects are checked against
   ``../shared/schemas`` by :mod:`tools.schema_check`, and said so here.
+* every custom resource (rendered or the program's) against the CEL rules of its rendered CRD
+  (``x-kubernetes-validations``, after the schema's defaults, as on create: :mod:`tools.cel_check`).
 
-What is not: CEL rules of the CRDs, admission webhooks, server-side defaults.
+What is not: admission webhooks, server-side defaults beyond the CRDs' structural ones, CEL cost
+limits, transition rules (they need an old object).
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ from tools.mockrun import SECRET_SHOWN, Plan, Registration, is_secret, reveal
 from tools.schema_check import BUILTIN_GROUPS, Problem, _errors, json_path, object_label, split_api_version
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+#: A chart the provider renders client-side and applies object by object (no release Secret).
+HELM_CHART = "kubernetes:helm.sh/v4:Chart"
+#: Objects Helm runs as hooks; ``helm.v4.Chart`` never applies them (``cmd.DisableHooks = true``).
+HOOK_ANNOTATION = "helm.sh/hook"
 #: libyaml when PyYAML has it: the Envoy Gateway CRDs alone are megabytes of YAML (2.5 s in Python).
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -61,12 +68,28 @@ class ReleaseSpec:
     chart: Chart
     values: Mapping[str, Any]
     include_crds: bool
+    #: True for a ``helm.v3.Release`` (Helm stores it in a Secret and runs its hooks); False for
+    #: a ``helm.v4.Chart``, whose objects become resources of their own named ``<prefix>:<name>``.
+    stored: bool = True
+    #: ``helm.v4.Chart``'s ``resourcePrefix``: the first part of each object's resource name.
+    resource_prefix: str = ""
+
+    def resource_name(self, obj: Mapping[str, Any]) -> str:
+        """The Pulumi resource an object of a ``helm.v4.Chart`` becomes (pulumi-kubernetes
+        v4.32 provider/pkg/provider/yaml/v2/yaml.go ``register``)."""
+        meta = obj.get("metadata") or {}
+        name = f"{meta['namespace']}/{meta.get('name')}" if meta.get("namespace") else str(meta.get("name"))
+        return f"{self.resource_prefix}:{name}" if self.resource_prefix else name
 
 
 @dataclass
 class Rendered:
     spec: ReleaseSpec
     objects: list[dict[str, Any]] = field(default_factory=list)
+    #: helm's stdout as printed (manifest, then hooks) and the package it rendered: what
+    #: tools/helm_storage.py sizes the release Secret from
+    text: str = ""
+    package: Path | None = None
 
 
 def slug(text: str) -> str:
@@ -89,20 +112,33 @@ def object_key(obj: Mapping[str, Any], default_name: str = "") -> tuple[str, str
 
 
 def release_specs(plan: Plan) -> list[ReleaseSpec]:
+    """Every ``helm.v3.Release`` and ``helm.v4.Chart`` of the plan, as helm renders them."""
     specs = []
-    for res in plan.of_type(HELM_RELEASE):
+    for res in [*plan.of_type(HELM_RELEASE), *plan.of_type(HELM_CHART)]:
         inputs = res.plain_inputs
+        stored = res.type == HELM_RELEASE
         specs.append(
             ReleaseSpec(
                 component=component_folder(plan, res),
-                release=str(inputs["name"]),
+                release=str(inputs.get("name") or res.name),
                 namespace=str(inputs.get("namespace") or "default"),
                 chart=release_chart(inputs),
                 values=inputs.get("values") or {},
                 include_crds=not inputs.get("skipCrds", False),
+                stored=stored,
+                resource_prefix="" if stored else str(inputs.get("resourcePrefix") or res.name),
             )
         )
     return sorted(specs, key=lambda s: (s.component, s.release))
+
+
+def _applied(rendered: Rendered) -> Rendered:
+    """What the provider applies of a render: a ``helm.v4.Chart`` drops the hooks."""
+    if not rendered.spec.stored:
+        rendered.objects = [
+            o for o in rendered.objects if HOOK_ANNOTATION not in ((o.get("metadata") or {}).get("annotations") or {})
+        ]
+    return rendered
 
 
 def helm_command(helm: Path | str, spec: ReleaseSpec, package: Path, values_file: Path, kube_version: str) -> list[str]:
@@ -133,7 +169,7 @@ def render_one(spec: ReleaseSpec, helm: Path | str, package: Path, kube_version:
         objects = [doc for doc in yaml.load_all(done.stdout, Loader=_LOADER) if isinstance(doc, dict) and doc]
     except yaml.YAMLError as exc:
         raise RenderError(f"helm template {spec.release}: output is not YAML: {exc}") from None
-    return Rendered(spec, objects)
+    return Rendered(spec, objects, text=done.stdout, package=package)
 
 
 def render(
@@ -147,7 +183,7 @@ def render(
         futures = [
             pool.submit(render_one, spec, helm, pkg, kube_version) for spec, pkg in zip(specs, packages, strict=True)
         ]
-        return [f.result() for f in futures]
+        return [_applied(f.result()) for f in futures]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +206,7 @@ def rendered_files(rendered: Iterable[Rendered], dump: Any) -> dict[str, str]:
             rel = f"{r.spec.component}/chart/{object_file(obj)}"
             if rel in files:  # two objects of one name and kind in one component: keep both, visibly
                 rel = rel.removesuffix(".yaml") + f".{slug(r.spec.release)}.yaml"
-            header = f"# rendered by helm from {r.spec.chart.file} (release {r.spec.release})\n"
+            header = f"# rendered by helm from {r.spec.chart.file} ({owner(r.spec, obj)})\n"
             files[rel] = header + dump(_secret_data_hidden(obj))
     return dict(sorted(files.items()))
 
@@ -195,6 +231,19 @@ def _secret_data_hidden(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 def counts(rendered: Iterable[Rendered]) -> list[tuple[str, str, int]]:
     """(release, chart file, objects) per release."""
     return [(r.spec.release, r.spec.chart.file, len(r.objects)) for r in rendered]
+
+
+def resource_type(obj: Mapping[str, Any]) -> str:
+    """The Pulumi type token of a Kubernetes object (core kinds are ``core/v1``)."""
+    api_version = str(obj.get("apiVersion") or "")
+    return f"kubernetes:{api_version if '/' in api_version else 'core/' + api_version}:{obj.get('kind')}"
+
+
+def owner(spec: ReleaseSpec, obj: Mapping[str, Any]) -> str:
+    """Which Pulumi resource applies a rendered object: the release, or its own resource."""
+    if spec.stored:
+        return f"release {spec.release}"
+    return f"helm.v4.Chart {spec.release}: resource {spec.resource_name(obj)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +358,7 @@ def validate_object(
 def _program_objects(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for res in plan.resources:
-        if not res.custom or not res.type.startswith("kubernetes:") or res.type == HELM_RELEASE:
+        if not res.custom or not res.type.startswith("kubernetes:") or res.type in (HELM_RELEASE, HELM_CHART):
             continue
         if res.type.startswith("pulumi:providers:"):
             continue
@@ -339,13 +388,20 @@ def _masked(value: Any) -> Any:
 
 
 def problems(rendered: Sequence[Rendered], plan: Plan, kube_version: str) -> list[str]:
-    """One line per problem: ``<object>  <path>  <message>``, rendered objects first."""
+    """One line per problem: ``<object>  <path>  <message>``, rendered objects first, then the
+    CRDs' CEL rules each custom resource fails (:mod:`tools.cel_check`)."""
+    from tools import cel_check
+
     crds = crd_validators(rendered)
     found: list[Problem] = []
+    checked: list[tuple[str, dict[str, Any]]] = []
     for r in rendered:
         for obj in r.objects:
             label = f"{r.spec.release}: {object_label(obj)}"
             found += validate_object(obj, kube_version, crds, label)
+            checked.append((label, obj))
     for label, obj in _program_objects(plan):
         found += validate_object(obj, kube_version, crds, label)
-    return [str(p) for p in found]
+        checked.append((label, obj))
+    rendered_crds = (obj for r in rendered for obj in r.objects if obj.get("kind") == "CustomResourceDefinition")
+    return [str(p) for p in found] + cel_check.problems(rendered_crds, checked)
