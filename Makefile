@@ -5,7 +5,7 @@ FROM ?= staging
 TO ?= main
 PY := .venv/bin/python
 
-.PHONY: setup plan test lint promote bench bench-render charts mutate doctor clean
+.PHONY: setup plan test lint promote bench bench-render charts mutate doctor preflight clean
 
 setup:
 	@bash tools/setup.sh
@@ -44,3 +44,7 @@ clean:
 # read-only checks of the live cluster and Cloudflare (README "Day-2")
 doctor: setup
 	@$(PY) -m tools.doctor --stack $(STACK) $(if $(JSON),--json,) $(if $(PROBE),--probe,)
+
+# read-only: what on the cluster and at Cloudflare would make the first `pulumi up` fail (README "Preflight")
+preflight: setup
+	@$(PY) -m tools.doctor.preflight --stack $(STACK) $(if $(JSON),--json,)

@@ -17,6 +17,12 @@ Modules, along the seams of the work:
 * :mod:`~tools.doctor.report`: the :class:`~tools.doctor.report.Check` type, the table and JSON;
 * :mod:`~tools.doctor.runner`: runs the three sources in parallel; ``__main__``: the CLI.
 
+``python -m tools.doctor.preflight --stack <stack>`` (``make preflight``) shares all of it to
+check, before the first ``pulumi up``, what on the cluster and at Cloudflare would make it fail:
+:mod:`~tools.doctor.preflight_plan` (what ``up`` creates, from the program's mock plan),
+:mod:`~tools.doctor.checks_preflight` (the cluster), :mod:`~tools.doctor.checks_preflight_cloudflare`
+(the token's permissions, the tunnel, the records) and :mod:`~tools.doctor.preflight` (runner, CLI).
+
 The ``check_*`` functions are pure (API object in, :class:`Check` out), so each judgement is
 tested without a server, and the fetching is tested against a local fake API server.
 """

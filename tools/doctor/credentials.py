@@ -61,8 +61,8 @@ def find_token(
     return Token(value, f"pulumi config of stack {stack}")
 
 
-def token_fix(exp: Expected) -> str:
+def token_fix(exp: Expected, tool: str = "doctor") -> str:
     return (
-        f"export {TOKEN_ENV}=<the stack's {TOKEN_KEY}> (doctor only reads), or install the Pulumi CLI, "
-        f"log in and export PULUMI_CONFIG_PASSPHRASE: doctor runs `pulumi config get --stack {exp.stack} {TOKEN_KEY}`"
+        f"export {TOKEN_ENV}=<the stack's {TOKEN_KEY}> ({tool} only reads), or install the Pulumi CLI, "
+        f"log in and export PULUMI_CONFIG_PASSPHRASE: {tool} runs `pulumi config get --stack {exp.stack} {TOKEN_KEY}`"
     )

@@ -27,6 +27,10 @@ from tools.doctor.report import Check, failed
 #: (connect, read) seconds for every API call.
 TIMEOUT = (3.0, 5.0)
 DEFAULT_KUBECONFIG = "~/.kube/config"
+#: What to ask for when only the metadata matters (an object's existence, its labels): the API
+#: server answers with PartialObjectMetadata(List), so no Secret's data is ever read.
+METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 Obj = dict[str, Any]
 
@@ -100,6 +104,7 @@ class Kube:
     not exist (404); every other failure is a :class:`KubeError`."""
 
     def __init__(self, api_client: Any) -> None:
+        self.api_client = api_client
         self.core = client.CoreV1Api(api_client)
         self.apps = client.AppsV1Api(api_client)
         self.coordination = client.CoordinationV1Api(api_client)
@@ -158,6 +163,33 @@ class Kube:
             namespace,
             label_selector=f"kubernetes.io/service-name={service}",
         )
+
+    def _path(self, path: str, query: list[tuple[str, str]], accept: str, **options: Any) -> Any:
+        """GET of any API path, answered as the typed calls are (their ``_preload_content=False``
+        way: a non-2xx answer is an ApiException)."""
+        request = self.api_client.param_serialize(
+            "GET", path, query_params=query, header_params={"Accept": accept}, auth_settings=["BearerToken"]
+        )
+        response = self.api_client.call_api(*request, _request_timeout=options.get("_request_timeout"))
+        if not 200 <= response.status <= 299:
+            response.read()
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return response.response
+
+    def read(self, path: str, labels: str = "", fields: str = "", accept: str = "application/json") -> Obj | None:
+        """Any object or list by its API path (``/apis/apps/v1/daemonsets``), with selectors."""
+        query = [(k, v) for k, v in (("labelSelector", labels), ("fieldSelector", fields)) if v]
+        return self._get(self._path, path, query, accept)
+
+    def metadata(self, path: str) -> Obj | None:
+        """Only the metadata of one object (None when it does not exist)."""
+        return self.read(path, accept=METADATA)
+
+    def metadata_list(self, path: str, labels: str = "") -> list[Obj]:
+        """Only the metadata of each object of a list (empty when there is none)."""
+        found = self.read(path, labels=labels, accept=METADATA_LIST)
+        items = (found or {}).get("items")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
     def custom(self, api_version: str, plural: str, name: str, namespace: str | None = None) -> Obj | None:
         """A custom resource (``group/version``); cluster-scoped when ``namespace`` is None."""

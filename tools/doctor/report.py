@@ -70,10 +70,11 @@ def failed(group: str, name: str, evidence: str, fix: str) -> Check:
     return Check(group, name, Status.FAIL, evidence, fix)
 
 
-def ordered(checks: Iterable[Check]) -> list[Check]:
-    """Grouped in :data:`GROUPS` order; within a group, in the order the checks ran."""
-    rank = {g: i for i, g in enumerate(GROUPS)}
-    return sorted(checks, key=lambda c: rank.get(c.group, len(GROUPS)))
+def ordered(checks: Iterable[Check], groups: Sequence[str] = GROUPS) -> list[Check]:
+    """Grouped in ``groups`` order (doctor's :data:`GROUPS` unless given); within a group, in the
+    order the checks ran."""
+    rank = {g: i for i, g in enumerate(groups)}
+    return sorted(checks, key=lambda c: rank.get(c.group, len(groups)))
 
 
 def exit_code(checks: Iterable[Check]) -> int:
@@ -99,12 +100,12 @@ def counts(checks: Sequence[Check]) -> str:
     return f"{len(checks)} checks: " + ", ".join(parts)
 
 
-def table(checks: Sequence[Check], title: str) -> str:
+def table(checks: Sequence[Check], title: str, groups: Sequence[str] = GROUPS) -> str:
     """The human report: one block per group, one line per check, its fix indented below."""
     lines = [title]
     width = max((len(c.name) for c in checks), default=0)
     group = None
-    for check in ordered(checks):
+    for check in ordered(checks, groups):
         if check.group != group:
             group = check.group
             lines += ["", group]
@@ -115,10 +116,10 @@ def table(checks: Sequence[Check], title: str) -> str:
     return "\n".join(lines)
 
 
-def as_json(checks: Sequence[Check]) -> str:
+def as_json(checks: Sequence[Check], groups: Sequence[str] = GROUPS) -> str:
     """For scripts: a list of ``{group, check, status, evidence, fix}`` (``fix`` null on PASS)."""
     rows = []
-    for check in ordered(checks):
+    for check in ordered(checks, groups):
         row = asdict(check)
         rows.append(
             {

@@ -10,8 +10,9 @@ skipped; an unexpected failure inside one source is one FAIL line too, never a t
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,38 +44,44 @@ class Options:
     debug: bool = False
 
 
-def cluster_part(exp: Expected, opts: Options) -> list[Check]:
+@contextmanager
+def open_cluster(exp: Expected, kubeconfig: str) -> Iterator[tuple[Check, Kube | None]]:
+    """The ``cluster <context>`` line, and the cluster to read when it PASSes (else None): the
+    context must be in the kubeconfig and its API server answer ``/version`` (one bounded try)."""
     name = f"cluster {exp.context}"
     try:
-        api_client, host = connect(exp.context, opts.kubeconfig)
+        api_client, host = connect(exp.context, kubeconfig)
     except KubeconfigError as exc:
-        return [
-            failed(
-                ACCESS,
-                name,
-                f"{exc}; cluster checks skipped",
-                f"homelab:cluster.kubeContext is {exp.context!r}: add that context to the kubeconfig, "
-                "or point KUBECONFIG at the file that has it",
-            )
-        ]
+        api_client, host = None, str(exc)
+    if api_client is None:
+        fix = (
+            f"homelab:cluster.kubeContext is {exp.context!r}: add that context to the kubeconfig, "
+            "or point KUBECONFIG at the file that has it"
+        )
+        yield failed(ACCESS, name, f"{host}; cluster checks skipped", fix), None
+        return
     try:
-        kube = Kube(api_client)
+        kube: Kube | None = Kube(api_client)
         try:
             version = kube.version()
+            access = passed(ACCESS, name, f"{host}, Kubernetes {version.get('gitVersion', '?')}")
         except KubeError as exc:
-            return [
-                failed(
-                    ACCESS,
-                    name,
-                    f"{host}: {exc}; cluster checks skipped",
-                    f"is the cluster up, {host} reachable from here and the context's credentials valid? "
-                    f"{exp.kubectl('get --raw /version')}",
-                )
-            ]
-        out = [passed(ACCESS, name, f"{host}, Kubernetes {version.get('gitVersion', '?')}")]
-        return out + cluster_checks(exp, kube, opts.now())
+            kube = None
+            access = failed(
+                ACCESS,
+                name,
+                f"{host}: {exc}; cluster checks skipped",
+                f"is the cluster up, {host} reachable from here and the context's credentials valid? "
+                f"{exp.kubectl('get --raw /version')}",
+            )
+        yield access, kube
     finally:
         api_client.close()
+
+
+def cluster_part(exp: Expected, opts: Options) -> list[Check]:
+    with open_cluster(exp, opts.kubeconfig) as (access, kube):
+        return [access] if kube is None else [access, *cluster_checks(exp, kube, opts.now())]
 
 
 def cloudflare_part(exp: Expected, opts: Options) -> list[Check]:
@@ -89,7 +96,10 @@ def public_part(exp: Expected, opts: Options) -> list[Check]:
     return out
 
 
-def _guard(what: str, part: Callable[[Expected, Options], list[Check]], exp: Expected, opts: Options) -> list[Check]:
+Part = Callable[[Expected, Options], list[Check]]
+
+
+def _guard(what: str, part: Part, exp: Expected, opts: Options, tool: str = "doctor") -> list[Check]:
     try:
         return part(exp, opts)
     except Exception as exc:
@@ -99,14 +109,19 @@ def _guard(what: str, part: Callable[[Expected, Options], list[Check]], exp: Exp
             failed(
                 ACCESS,
                 what,
-                f"doctor stopped: {type(exc).__name__}: {exc}",
-                "a bug in doctor or an answer it does not understand: re-run with --debug for the traceback",
+                f"{tool} stopped: {type(exc).__name__}: {exc}",
+                f"a bug in {tool} or an answer it does not understand: re-run with --debug for the traceback",
             )
         ]
 
 
+def run_parts(parts: Sequence[tuple[str, Part]], exp: Expected, opts: Options, tool: str = "doctor") -> list[Check]:
+    """Each part in its own thread; an unexpected failure in one is one FAIL line named ``what``."""
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        futures = [pool.submit(_guard, what, part, exp, opts, tool) for what, part in parts]
+        return [check for future in futures for check in future.result()]
+
+
 def run(exp: Expected, opts: Options) -> list[Check]:
     parts = (("cluster", cluster_part), ("Cloudflare", cloudflare_part), ("public DNS", public_part))
-    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        futures = [pool.submit(_guard, what, part, exp, opts) for what, part in parts]
-        return [check for future in futures for check in future.result()]
+    return run_parts(parts, exp, opts)
