@@ -34,7 +34,8 @@ import pulumi
 
 from components import checks, config
 from components.config import ConfigError, StackConfig
-from components.stack_files import StackFileError, is_secure, read_stack_file, stack_file, stack_files
+from components.project_file import stack_config
+from components.stack_files import StackFileError, is_secure, stack_file, stack_files
 from components.values import is_below
 
 PREFIX = f"{config.PROJECT}:"
@@ -68,7 +69,7 @@ def homelab_values(file_config: Mapping[str, Any]) -> tuple[dict[str, Any], list
 
 def read_member(stack: str, path: Path) -> Member:
     """Parse another stack's file as that stack's run would (its secrets not required)."""
-    file_config = read_stack_file(path)
+    file_config = stack_config(path)
     raw, secret = homelab_values(file_config)
     problems = config.plain_secret_problems(file_config, secret)
     try:

@@ -127,17 +127,33 @@ def read_stack_file(path: Path, shown: str | None = None, project: str = "homela
 def _parsed(text: str, name: str, project: str) -> dict[str, Any]:
     """The config of one stack file's text. Cached by content: each run reads every stack file
     of the homelab, and the same text always reads (or fails) the same way."""
+    config = config_block(text, name, "a stack file")
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if not isinstance(key, str):
+            raise StackFileError(f"{name}: config key {key!r} is not a string (write it as `project:key`)")
+        full = key if ":" in key else f"{project}:{key}"
+        if full in out:
+            raise StackFileError(f"{name}: config key {key!r} is {full!r} written twice (Pulumi reads both as one)")
+        out[full] = value
+    return out
+
+
+def config_block(text: str, name: str, what: str) -> dict[Any, Any]:
+    """The ``config:`` mapping of a Pulumi YAML file's text (a stack file, or ``Pulumi.yaml``),
+    read strictly: every YAML error, a top level or ``config:`` that is not a mapping, a value
+    the CLI reads otherwise and a malformed ``secure:`` value is a :class:`StackFileError`."""
     try:
         node, data = _load(text, name)
     except yaml.YAMLError as err:
-        line, what = _yaml_problem(err, text)
-        raise StackFileError(f"{name}:{line}: {what}") from None
+        line, what_wrong = _yaml_problem(err, text)
+        raise StackFileError(f"{name}:{line}: {what_wrong}") from None
     if data is None or node is None:
         return {}
     if not isinstance(data, dict):
         raise StackFileError(
             f"{name}:{_line(node.start_mark)}: the top level is a {_kind(data)}; "
-            "a stack file is a mapping with a `config:` mapping in it"
+            f"{what} is a mapping with a `config:` mapping in it"
         )
     config = data.get("config")
     if config is None:
@@ -152,15 +168,7 @@ def _parsed(text: str, name: str, project: str) -> dict[str, Any]:
     trap = next(reader_traps(config_node), None) or next(secure_problems(config_node), None)
     if trap is not None:
         raise StackFileError(f"{name}:{trap[0]}: {trap[1]}")
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if not isinstance(key, str):
-            raise StackFileError(f"{name}: config key {key!r} is not a string (write it as `project:key`)")
-        full = key if ":" in key else f"{project}:{key}"
-        if full in out:
-            raise StackFileError(f"{name}: config key {key!r} is {full!r} written twice (Pulumi reads both as one)")
-        out[full] = value
-    return out
+    return config
 
 
 def _refuse_cycles(root: yaml.Node, name: str) -> None:

@@ -36,35 +36,9 @@ What the sources say (``helm/helm`` at v3.20.2, the version pulumi-kubernetes v4
   always written), ``weight,omitempty``, ``delete_policies,omitempty``, ``output_log_policies,omitempty``;
   ``HookExecution``: ``started_at,omitempty``, ``completed_at,omitempty`` (helm times), ``phase``.
   Events: ``pre-install`` ... ``post-rollback``, ``test``.
-* helm/helm pkg/chart/chart.go @ v3.20.2 ``Chart``: ``Raw`` is ``json:"-"``; ``metadata``, ``lock``,
-  ``templates``, ``values``, ``schema`` ([]byte), ``files`` (no omitempty: ``null`` when nil);
-  ``parent`` and ``dependencies`` are unexported: subcharts are not stored.
-* helm/helm pkg/chart/file.go @ v3.20.2 ``File``: ``name``, ``data`` ([]byte) and nothing else
-  (no modtime). Go's encoding/json writes a []byte as standard base64 (``null`` when nil).
-* helm/helm pkg/chart/metadata.go @ v3.20.2 ``Metadata``: name, home, sources, version, description,
-  keywords, maintainers (name, email, url), icon, apiVersion, condition, tags, appVersion,
-  deprecated, annotations, kubeVersion, dependencies, type, all ``omitempty``; ``Validate`` runs
-  ``sanitizeString`` (a space for every whitespace rune, non-printable runes dropped) over
-  name, description, home, icon, condition, tags, appVersion, kubeVersion, sources, keywords and
-  the maintainers' fields.
-* helm/helm pkg/chart/dependency.go @ v3.20.2 ``Dependency``: ``name``, ``version,omitempty``,
-  ``repository``, ``condition,omitempty``, ``tags,omitempty``, ``enabled,omitempty``,
-  ``import-values,omitempty``, ``alias,omitempty``; ``Lock``: ``generated`` (a stdlib ``time.Time``),
-  ``digest``, ``dependencies``.
-* helm/helm pkg/chart/loader/archive.go @ v3.20.2 ``LoadArchiveFiles``: every regular entry of the
-  tar, its first path element dropped, ``path.Clean``-ed, a leading UTF-8 BOM trimmed; no
-  ``.helmignore`` here (it is applied by ``helm package``, so a package's ``.helmignore`` itself is a
-  file).
-* helm/helm pkg/chart/loader/load.go @ v3.20.2 ``LoadFiles``: ``Chart.yaml`` -> metadata (apiVersion
-  ``v1`` when missing), ``Chart.lock`` -> lock, ``values.yaml`` -> values, ``values.schema.json`` ->
-  schema, ``templates/`` -> templates, ``charts/`` -> subcharts (a ``.prov`` there -> files), anything
-  else (``crds/``, README, LICENSE, ``.helmignore``...) -> files, in archive order.
-* helm/helm pkg/chartutil/dependencies.go @ v3.20.2 ``ProcessDependenciesWithMerge`` (called by
-  ``Install.RunWithContext`` before the release is made): every dependency gets ``Enabled = true``,
-  then tags and ``condition`` (first bool found) decide; disabled ones leave ``Metadata.Dependencies``
-  (``nil`` when none is left); when some remain, ``processImportValues`` sets ``c.Values =
-  MergeTables(MergeValues(c, nil), imports)``: the stored values then hold each enabled subchart's
-  values under its name.
+* The release's ``chart`` (helm/helm pkg/chart, its loader, ``ProcessDependenciesWithMerge``): the
+  sources are cited in tools/helm_chart_load.py; Go's encoding/json and go-yaml v2 in
+  tools/helm_go_encoding.py.
 * helm/helm pkg/action/install.go @ v3.20.2 ``RunWithContext``/``createRelease``: ``Config: rawVals``
   (the user's values), ``Version: 1``, ``Info.FirstDeployed = LastDeployed = cfg.Now()``;
   ``rel.Hooks, manifestDoc, rel.Info.Notes, err = i.cfg.renderResources(...)``;
@@ -86,10 +60,6 @@ What the sources say (``helm/helm`` at v3.20.2, the version pulumi-kubernetes v4
 * kubernetes/kubernetes pkg/apis/core/validation/validation.go ``ValidateSecret``: ``totalSize +=
   len(value)`` over ``secret.Data``; ``if totalSize > core.MaxSecretSize`` -> ``field.TooLong``;
   pkg/apis/core/types.go: ``const MaxSecretSize = 1 * 1024 * 1024``.
-* Go encoding/json (``json.Marshal``): struct fields in declaration order, map keys sorted, ``<``,
-  ``>``, ``&``, U+2028 and U+2029 escaped as ``\\u003c``, ``\\u003e``, ``\\u0026``, ``\\u2028``, ``\\u2029``;
-  ``\\b`` and ``\\f`` short since Go 1.22; a float64 (every YAML or JSON number in a values map) in
-  the shortest form, exponent only below 1e-6 or from 1e21 up.
 
 How exact it is. The JSON is byte for byte what Helm marshals (checked against helm v4.1.4's
 ``install --dry-run=client -o json``, whose release has the same fields plus v4's own), except:
@@ -119,20 +89,27 @@ The first revision is sized (``pending-install``); the deployed one differs by t
 from __future__ import annotations
 
 import base64
-import io
-import json
-import posixpath
 import re
-import tarfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tools.helm_chart_load import LoadedChart, chart_json, load_chart
+from tools.helm_go_encoding import (
+    GO_YAML,
+    StorageError,
+    go_string,
+    go_struct,
+    go_time,
+    go_value,
+    omit_empty_list,
+    omit_empty_str,
+    string_field,
+)
 
 #: kubernetes pkg/apis/core/types.go ``MaxSecretSize``: the most a Secret's data may hold.
 LIMIT = 1024 * 1024
@@ -141,24 +118,6 @@ UNCERTAINTY = 0.03
 HELM_STORAGE_TYPE = "sh.helm.release.v1"
 #: A time as ``cfg.Now()`` marshals it, of the longest form (nanoseconds and a zone offset).
 DEPLOYED = "2026-12-06T11:13:46.123456789+01:00"
-_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _GoYAML(_BASE_LOADER):
-    """YAML as sigs.k8s.io/yaml (its go-yaml v2 fork) reads a chart's files: YAML 1.1, where
-    ``y``/``n`` are booleans too and ``1e3`` a number (PyYAML keeps both strings)."""
-
-
-_GoYAML.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
-#: go-yaml v2's float form: an exponent needs no dot (``1e3`` is 1000; PyYAML keeps it a string)
-_GoYAML.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$"), list("-+0123456789")
-)
-_GoYAML.add_constructor(
-    "tag:yaml.org,2002:bool",
-    lambda loader, node: str(loader.construct_scalar(node)).lower() in ("y", "yes", "true", "on"),
-)
-_LOADER: Any = _GoYAML
 _HOOK_EVENTS = {
     "pre-install": "pre-install",
     "post-install": "post-install",
@@ -171,431 +130,6 @@ _HOOK_EVENTS = {
     "test": "test",
     "test-success": "test",
 }
-
-
-class StorageError(Exception):
-    """A chart package or a rendering that cannot be read as Helm would; the message says which."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Go's encoding/json
-
-
-def go_string(text: str) -> str:
-    """``text`` as Go's json.Marshal writes a string (HTML-safe escaping)."""
-    out = json.dumps(text, ensure_ascii=False)
-    return (
-        out.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
-def go_float(number: float) -> str:
-    """A float64 as Go's json.Marshal writes it (``1``, ``0.5``, ``1e+21``, ``1e-7``)."""
-    if number != number or number in (float("inf"), float("-inf")):
-        raise StorageError(f"json: unsupported value: {number}")
-    if number == 0:
-        return "-0" if str(number).startswith("-") else "0"
-    if 1e-6 <= abs(number) < 1e21:
-        text = format(Decimal(repr(number)).normalize(), "f")
-        return text
-    text = repr(number)
-    mantissa, _, exponent = text.partition("e")
-    sign = exponent[0] if exponent[0] in "+-" else "+"
-    digits = exponent.lstrip("+-").lstrip("0") or "0"
-    if sign == "+" and len(digits) < 2:
-        digits = digits.rjust(2, "0")
-    return f"{mantissa}e{sign}{digits}"
-
-
-def go_value(value: Any) -> str:
-    """A values tree (``map[string]interface{}`` with float64 numbers) as Go marshals it."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return go_float(float(value))
-    if isinstance(value, float):
-        return go_float(value)
-    if isinstance(value, str):
-        return go_string(value)
-    if isinstance(value, Mapping):
-        items = sorted((str(k), v) for k, v in value.items())
-        return "{" + ",".join(f"{go_string(k)}:{go_value(v)}" for k, v in items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(go_value(v) for v in value) + "]"
-    raise StorageError(f"json: unsupported type {type(value).__name__}")
-
-
-def go_bytes(data: bytes | None) -> str:
-    """A Go ``[]byte``: standard base64 in quotes, ``null`` when nil."""
-    return "null" if data is None else '"' + base64.b64encode(data).decode() + '"'
-
-
-def _object(fields: Iterable[tuple[str, str | None]]) -> str:
-    """A Go struct: its fields in order, those given as None (omitempty and empty) left out."""
-    return "{" + ",".join(f'"{k}":{v}' for k, v in fields if v is not None) + "}"
-
-
-def _omit_empty_str(text: str | None) -> str | None:
-    return go_string(text) if text else None
-
-
-def _omit_empty_list(items: Sequence[Any] | None, encode: Callable[[Any], str] = go_string) -> str | None:
-    return "[" + ",".join(encode(i) for i in items) + "]" if items else None
-
-
-def go_time(text: str) -> str:
-    """An RFC 3339 time as Go's time.Time.MarshalJSON re-writes it (RFC3339Nano: trailing zeros
-    of the fraction dropped, ``Z`` for a zero offset)."""
-    m = re.fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)", text.strip())
-    if m is None:
-        raise StorageError(f"not an RFC 3339 time: {text!r}")
-    base, frac, zone = m.groups()
-    frac = (frac or "")[:9].rstrip("0")
-    zone = "Z" if zone in ("Z", "z", "+00:00", "-00:00") else zone
-    return f"{base.replace('t', 'T').replace(' ', 'T')}{'.' + frac if frac else ''}{zone}"
-
-
-# ---------------------------------------------------------------------------------------------
-# the chart, as helm's loader reads a package
-
-
-@dataclass
-class LoadedChart:
-    """What of a chart package Helm stores (and its subcharts, which it does not)."""
-
-    metadata: dict[str, Any]
-    lock: dict[str, Any] | None
-    templates: list[tuple[str, bytes | None]]
-    values: dict[str, Any] | None
-    schema: bytes | None
-    files: list[tuple[str, bytes | None]]
-    subcharts: list[LoadedChart] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return _sanitize(_meta(self.metadata, "name"))
-
-
-def _yaml(data: bytes | None, what: str) -> Any:
-    try:
-        return _plain(yaml.load(data or b"", Loader=_LOADER))
-    except yaml.YAMLError as exc:
-        raise StorageError(f"cannot load {what}: {exc}") from None
-
-
-def _plain(value: Any) -> Any:
-    """A YAML tree as sigs.k8s.io/yaml hands it to Go: string keys, times as their text."""
-    if isinstance(value, dict):
-        return {_key(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return value
-
-
-def _key(key: Any) -> str:
-    if key is True or key is False:
-        return str(key).lower()
-    if key is None:
-        return "null"
-    if isinstance(key, float):
-        return go_float(key)
-    return str(key)
-
-
-def _files_of(package: bytes) -> list[tuple[str, bytes | None]]:
-    """(path inside the chart, data) of every file, in archive order (``LoadArchiveFiles``)."""
-    out: list[tuple[str, bytes | None]] = []
-    try:
-        with tarfile.open(fileobj=io.BytesIO(package), mode="r:gz") as tar:
-            for member in tar:
-                if member.isdir():
-                    continue
-                delimiter = "\\" if "\\" in member.name else "/"
-                name = posixpath.normpath("/".join(member.name.split(delimiter)[1:]))
-                raw = b""
-                if member.isfile():
-                    extracted = tar.extractfile(member)
-                    raw = extracted.read() if extracted is not None else b""
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
-                out.append((name, raw or None))  # an empty file is a nil slice: "data":null
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise StorageError(f"not a chart package: {exc}") from None
-    return out
-
-
-def load_chart(package: Path | bytes) -> LoadedChart:
-    """A chart package as helm/helm pkg/chart/loader (v3.20.2) loads it."""
-    raw = package if isinstance(package, bytes) else Path(package).read_bytes()
-    return _load_files(_files_of(raw))
-
-
-def _load_files(files: list[tuple[str, bytes | None]]) -> LoadedChart:
-    metadata: dict[str, Any] | None = None
-    lock: dict[str, Any] | None = None
-    values: dict[str, Any] | None = None
-    schema: bytes | None = None
-    templates: list[tuple[str, bytes | None]] = []
-    others: list[tuple[str, bytes | None]] = []
-    subcharts: dict[str, list[tuple[str, bytes | None]]] = {}
-    for name, data in files:
-        if name == "Chart.yaml":
-            metadata = _yaml(data, "Chart.yaml") or {}
-    if metadata is None:
-        raise StorageError("Chart.yaml file is missing")
-    for name, data in files:
-        if name == "Chart.yaml":
-            continue
-        if name in ("Chart.lock", "requirements.lock"):
-            lock = _yaml(data, name)
-            if name == "requirements.lock" and _meta(metadata, "apiVersion") in ("", "v1"):
-                others.append((name, data))
-        elif name == "values.yaml":
-            values = _yaml(data, "values.yaml") or {}
-        elif name == "values.schema.json":
-            schema = data
-        elif name == "requirements.yaml":
-            metadata = {**metadata, **(_yaml(data, name) or {})}
-            if _meta(metadata, "apiVersion") in ("", "v1"):
-                others.append((name, data))
-        elif name.startswith("templates/"):
-            templates.append((name, data))
-        elif name.startswith("charts/"):
-            if name.endswith(".prov"):
-                others.append((name, data))
-                continue
-            rest = name.removeprefix("charts/")
-            subcharts.setdefault(rest.split("/", 1)[0], []).append((rest, data))
-        else:
-            others.append((name, data))
-    chart = LoadedChart(metadata, lock, templates, values, schema, others)
-    for sub, sub_files in subcharts.items():
-        if sub[:1] in ("_", "."):
-            continue
-        if sub.endswith(".tgz"):
-            chart.subcharts.append(load_chart(sub_files[0][1] or b""))
-        else:
-            inner = [(n.split("/", 1)[1], d) for n, d in sub_files if "/" in n]
-            chart.subcharts.append(_load_files(inner))
-    return chart
-
-
-def _meta(metadata: Mapping[str, Any], key: str) -> Any:
-    """A Chart.yaml field as Go's json.Unmarshal finds it: exact key first, else any case."""
-    if key in metadata:
-        return metadata[key]
-    return next((v for k, v in metadata.items() if k.lower() == key.lower()), None)
-
-
-def _text(value: Any) -> str:
-    """A YAML scalar read into a Go string field (``off`` is ``false``, ``1.0`` is ``1``)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return go_float(value)
-    return str(value)
-
-
-def _sanitize(text: Any) -> str:
-    """helm's ``sanitizeString``: whitespace runes become spaces, non-printable runes go."""
-    return "".join(" " if c.isspace() else c for c in _text(text) if c.isspace() or c.isprintable())
-
-
-# ---------------------------------------------------------------------------------------------
-# dependencies: what ProcessDependenciesWithMerge leaves in the stored chart
-
-
-def _path_value(values: Mapping[str, Any], path: str) -> Any:
-    node: Any = values
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _merge(dest: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """``dest`` with every key of ``defaults`` it lacks (maps merged, dest wins), nulls kept."""
-    for key, value in defaults.items():
-        if key not in dest:
-            dest[key] = _copy(value)
-        elif isinstance(dest[key], dict) and isinstance(value, Mapping):
-            _merge(dest[key], value)
-    return dest
-
-
-def _with_subchart_values(chart: LoadedChart, enabled: Sequence[tuple[str, LoadedChart]]) -> dict[str, Any]:
-    """``MergeValues(c, nil)``: the chart's values, each enabled subchart's under its name (its
-    alias) with a ``global`` table (``coalesceGlobals``: the parent's globals win, tables merged)."""
-    merged: dict[str, Any] = _copy(chart.values or {})
-    found = merged.get("global")
-    parent_globals: dict[str, Any] = found if isinstance(found, dict) else {}
-    for name, sub in enabled:
-        own = merged.setdefault(name, {})
-        if not isinstance(own, dict) or not isinstance(own.setdefault("global", {}), dict):
-            continue
-        globals_ = own["global"]
-        for key, value in parent_globals.items():
-            if isinstance(value, dict):
-                globals_[key] = (
-                    _merge(_copy(value), globals_[key]) if isinstance(globals_.get(key), dict) else _copy(value)
-                )
-            elif not isinstance(globals_.get(key), dict):
-                globals_[key] = value
-        merged[name] = _merge(own, _with_subchart_values(sub, [(s.name, s) for s in sub.subcharts]))
-    return merged
-
-
-def _copy(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
-
-def _dependencies(
-    chart: LoadedChart, user_values: Mapping[str, Any]
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """(the metadata's dependencies as stored, the chart's values as stored)."""
-    declared = [d for d in (_meta(chart.metadata, "dependencies") or []) if isinstance(d, Mapping)]
-    if not declared:
-        return [], chart.values
-    values = _merge(_copy(dict(user_values)), chart.values or {})
-    tags = values.get("tags") if isinstance(values.get("tags"), Mapping) else None
-    kept: list[dict[str, Any]] = []
-    for dep in declared:
-        enabled = True
-        if tags is not None:
-            found = [tags[t] for t in dep.get("tags") or [] if isinstance(tags.get(t), bool)]
-            enabled = not (found and not any(found))
-        for condition in _text(dep.get("condition")).strip().split(","):
-            found = _path_value(values, condition) if condition else None
-            if isinstance(found, bool):
-                enabled = found
-                break
-        if enabled:
-            kept.append({**dep, "enabled": True})
-    if not kept:
-        return [], chart.values
-    # subcharts Chart.yaml does not declare stay enabled; a declared one is found by its name and
-    # goes by its alias (``getAliasDependency``)
-    declared_names = {_text(d.get("name")) for d in declared}
-    enabled = [(s.name, s) for s in chart.subcharts if s.name not in declared_names]
-    for dep in kept:
-        sub = next((s for s in chart.subcharts if s.name == _text(dep.get("name"))), None)
-        if sub is not None:
-            enabled.append((_text(dep.get("alias") or dep.get("name")), sub))
-    return [{**d, "name": d.get("alias") or d.get("name")} for d in kept], _with_subchart_values(chart, enabled)
-
-
-def _dependency_json(dep: Mapping[str, Any]) -> str:
-    imports = dep.get("import-values") or []
-    normalized = [
-        {"child": str(i.get("child")), "parent": str(i.get("parent"))}
-        if isinstance(i, Mapping)
-        else {"child": f"exports.{i}", "parent": "."}
-        for i in imports
-    ]
-    return _object(
-        [
-            ("name", go_string(_sanitize(dep.get("name")))),
-            ("version", _omit_empty_str(_sanitize(dep.get("version")))),
-            ("repository", go_string(_sanitize(dep.get("repository")))),
-            ("condition", _omit_empty_str(_sanitize(dep.get("condition")))),
-            ("tags", _omit_empty_list([_sanitize(t) for t in dep.get("tags") or []])),
-            ("enabled", "true" if dep.get("enabled") else None),
-            ("import-values", _omit_empty_list(normalized, go_value)),
-            ("alias", _omit_empty_str(_text(dep.get("alias")))),
-        ]
-    )
-
-
-def _metadata_json(md: Mapping[str, Any], dependencies: Sequence[Mapping[str, Any]]) -> str:
-    def text(key: str, sanitize: bool = True) -> str | None:
-        value = _meta(md, key)
-        return _omit_empty_str(_sanitize(value) if sanitize else _text(value))
-
-    def strings(key: str) -> str | None:
-        return _omit_empty_list([_sanitize(s) for s in _meta(md, key) or []])
-
-    maintainers = [
-        _object(
-            [
-                ("name", _omit_empty_str(_sanitize(m.get("name")))),
-                ("email", _omit_empty_str(_sanitize(m.get("email")))),
-                ("url", _omit_empty_str(_sanitize(m.get("url")))),
-            ]
-        )
-        for m in _meta(md, "maintainers") or []
-        if isinstance(m, Mapping)
-    ]
-    annotations = _meta(md, "annotations") or {}
-    return _object(
-        [
-            ("name", text("name")),
-            ("home", text("home")),
-            ("sources", strings("sources")),
-            ("version", text("version", sanitize=False)),
-            ("description", text("description")),
-            ("keywords", strings("keywords")),
-            ("maintainers", _omit_empty_list(maintainers, str)),
-            ("icon", text("icon")),
-            ("apiVersion", go_string(_text(_meta(md, "apiVersion")) or "v1")),
-            ("condition", text("condition")),
-            ("tags", text("tags")),
-            ("appVersion", text("appVersion")),
-            ("deprecated", "true" if _meta(md, "deprecated") else None),
-            ("annotations", go_value({k: _text(v) for k, v in annotations.items()}) if annotations else None),
-            ("kubeVersion", text("kubeVersion")),
-            ("dependencies", _omit_empty_list(dependencies, _dependency_json)),
-            ("type", text("type", sanitize=False)),
-        ]
-    )
-
-
-def _lock_json(lock: Mapping[str, Any] | None) -> str:
-    if lock is None:
-        return "null"
-    generated = lock.get("generated")
-    deps = [d for d in lock.get("dependencies") or [] if isinstance(d, Mapping)]
-    return _object(
-        [
-            ("generated", go_string(go_time(_text(generated)) if generated else "0001-01-01T00:00:00Z")),
-            ("digest", go_string(_text(lock.get("digest")))),
-            ("dependencies", "[" + ",".join(_dependency_json(d) for d in deps) + "]" if deps else "null"),
-        ]
-    )
-
-
-def _files_json(files: Sequence[tuple[str, bytes | None]]) -> str:
-    if not files:
-        return "null"
-    return "[" + ",".join(_object([("name", go_string(n)), ("data", go_bytes(d))]) for n, d in files) + "]"
-
-
-def chart_json(chart: LoadedChart, user_values: Mapping[str, Any]) -> str:
-    """The ``chart`` of the stored release: the top chart only."""
-    dependencies, values = _dependencies(chart, user_values)
-    return _object(
-        [
-            ("metadata", _metadata_json(chart.metadata, dependencies)),
-            ("lock", _lock_json(chart.lock)),
-            ("templates", _files_json(chart.templates)),
-            ("values", go_value(values)),
-            ("schema", go_bytes(chart.schema)),
-            ("files", _files_json(chart.files)),
-        ]
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -617,17 +151,17 @@ class Hook:
     output_log_policies: tuple[str, ...]
 
     def json(self) -> str:
-        return _object(
+        return go_struct(
             [
-                ("name", _omit_empty_str(self.name)),
-                ("kind", _omit_empty_str(self.kind)),
-                ("path", _omit_empty_str(self.path)),
-                ("manifest", _omit_empty_str(self.manifest)),
-                ("events", _omit_empty_list(self.events)),
+                ("name", omit_empty_str(self.name)),
+                ("kind", omit_empty_str(self.kind)),
+                ("path", omit_empty_str(self.path)),
+                ("manifest", omit_empty_str(self.manifest)),
+                ("events", omit_empty_list(self.events)),
                 ("last_run", '{"started_at":"","completed_at":"","phase":""}'),
                 ("weight", str(self.weight) if self.weight else None),
-                ("delete_policies", _omit_empty_list(self.delete_policies)),
-                ("output_log_policies", _omit_empty_list(self.output_log_policies)),
+                ("delete_policies", omit_empty_list(self.delete_policies)),
+                ("output_log_policies", omit_empty_list(self.output_log_policies)),
             ]
         )
 
@@ -644,7 +178,7 @@ def _atoi(text: str) -> int:
 def _policies(annotations: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if key not in annotations:
         return ()
-    return tuple(p.strip().lower() for p in _text(annotations[key]).split(","))
+    return tuple(p.strip().lower() for p in string_field(annotations[key]).split(","))
 
 
 def _hook(path: str, content: str) -> Hook | bool | None:
@@ -652,7 +186,7 @@ def _hook(path: str, content: str) -> Hook | bool | None:
     if "helm.sh/hook" not in content:
         return False
     try:
-        head = yaml.load(content, Loader=_LOADER)
+        head = yaml.load(content, Loader=GO_YAML)
     except yaml.YAMLError as exc:
         raise StorageError(f"YAML parse error on {path}: {exc}") from None
     meta = head.get("metadata") if isinstance(head, Mapping) else None
@@ -660,18 +194,18 @@ def _hook(path: str, content: str) -> Hook | bool | None:
     if not isinstance(annotations, Mapping) or "helm.sh/hook" not in annotations:
         return False
     events = []
-    for event in _text(annotations["helm.sh/hook"]).split(","):
+    for event in string_field(annotations["helm.sh/hook"]).split(","):
         known = _HOOK_EVENTS.get(event.strip().lower())
         if known is None:
             return None
         events.append(known)
     return Hook(
-        name=_text(meta.get("name")) if isinstance(meta, Mapping) else "",
-        kind=_text(head.get("kind")),
+        name=string_field(meta.get("name")) if isinstance(meta, Mapping) else "",
+        kind=string_field(head.get("kind")),
         path=path,
         manifest=content,
         events=tuple(events),
-        weight=_atoi(_text(annotations.get("helm.sh/hook-weight"))),
+        weight=_atoi(string_field(annotations.get("helm.sh/hook-weight"))),
         delete_policies=_policies(annotations, "helm.sh/hook-delete-policy"),
         output_log_policies=_policies(annotations, "helm.sh/hook-output-log-policy"),
     )
@@ -729,26 +263,26 @@ def release_json(
         notes = next((d or b"" for n, d in chart.templates if n == "templates/NOTES.txt"), b"").decode(
             "utf-8", "replace"
         )
-    info = _object(
+    info = go_struct(
         [
             ("first_deployed", go_string(go_time(deployed))),
             ("last_deployed", go_string(go_time(deployed))),
             ("deleted", '""'),
             ("description", go_string("Initial install underway")),
             ("status", go_string("pending-install")),
-            ("notes", _omit_empty_str(notes)),
+            ("notes", omit_empty_str(notes)),
         ]
     )
-    text = _object(
+    text = go_struct(
         [
-            ("name", _omit_empty_str(release)),
+            ("name", omit_empty_str(release)),
             ("info", info),
             ("chart", chart_json(chart, values)),
             ("config", go_value(values) if values else None),
-            ("manifest", _omit_empty_str(manifest)),
+            ("manifest", omit_empty_str(manifest)),
             ("hooks", "[" + ",".join(h.json() for h in hooks) + "]" if hooks else None),
             ("version", "1"),
-            ("namespace", _omit_empty_str(namespace)),
+            ("namespace", omit_empty_str(namespace)),
         ]
     )
     return text.encode()

@@ -58,11 +58,12 @@ def stack_file(stack: str, root: Path = ROOT) -> Path:
 
 
 def read_stack_config(stack: str, path: Path | None = None, root: Path = ROOT) -> dict[str, Any]:
-    """The ``config:`` map of a stack file, keys as written (``homelab:cluster``...). Raises
+    """The config a run of ``stack`` gets, keys in full (``homelab:cluster``...): the project's
+    ``Pulumi.yaml`` defaults under the stack file's values. Raises
     :class:`components.stack_files.StackFileError` (file:line: what) for a broken file."""
-    from components.stack_files import read_stack_file
+    from components.project_file import stack_config
 
-    return read_stack_file(path or stack_file(stack, root))
+    return stack_config(path or stack_file(stack, root), root)
 
 
 def placeholder(key: str) -> str:

@@ -260,7 +260,7 @@ def _plan(args: argparse.Namespace) -> int:
         known = ", ".join(stack_files(root)) or "none"
         return _refuse(f"no stack file {stack_file} (stacks of this project: {known})", out, stack)
     try:
-        config = mockrun.read_stack_config(stack, stack_file)
+        config = mockrun.read_stack_config(stack, stack_file, root)
         plan = mockrun.run(stack, config, root=root, source=stack_file.name if args.stack_file else None)
     except (ConfigError, PromotionGateError, StackFileError) as exc:
         return _refuse(str(exc), out, stack)

@@ -43,7 +43,7 @@ from referencing.jsonschema import DRAFT202012
 
 from tools.charts import Chart, locate, release_chart
 from tools.mockrun import SECRET_SHOWN, Plan, Registration, is_secret, reveal
-from tools.schema_check import BUILTIN_GROUPS, Problem, _errors, json_path, object_label, split_api_version
+from tools.schema_check import BUILTIN_GROUPS, Problem, json_path, object_label, split_api_version, validation_errors
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 #: A chart the provider renders client-side and applies object by object (no release Secret).
@@ -331,7 +331,7 @@ RUNTIME_CRDS = frozenset({"cilium.io"})
 
 
 def _problems(label: str, validator: Validator, obj: Mapping[str, Any]) -> list[Problem]:
-    return [Problem(label, json_path(path), message) for path, message, _ in _errors(validator, obj)]
+    return [Problem(label, json_path(path), message) for path, message, _ in validation_errors(validator, obj)]
 
 
 def validate_object(

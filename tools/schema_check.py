@@ -208,7 +208,7 @@ def _flatten(err: ValidationError) -> Iterator[Found]:
     yield path, _short(err.message), str(err.validator)
 
 
-def _errors(validator: Validator, instance: Any) -> list[Found]:
+def validation_errors(validator: Validator, instance: Any) -> list[Found]:
     found = [f for err in validator.iter_errors(instance) for f in _flatten(err)]
     return sorted(set(found), key=lambda f: (json_path(f[0]), f[1]))
 
@@ -263,10 +263,10 @@ def validate_object(obj: Mapping[str, Any], schemas: Path, *, label: str | None 
         return [Problem(label, json_path(p), m + note) for p, m, _ in found]
 
     if standard.is_file():
-        found = _errors(_validator(standard), obj)
+        found = validation_errors(_validator(standard), obj)
         if not found or group != GATEWAY_API or not experimental.is_file():
             return problems(found)
-        also = {(p, k) for p, _, k in _errors(_validator(experimental), obj)}
+        also = {(p, k) for p, _, k in validation_errors(_validator(experimental), obj)}
         note = " (exists only in the experimental channel; the standard channel is what is checked)"
         return [Problem(label, json_path(p), m if (p, k) in also else m + note) for p, m, k in found]
     if experimental.is_file():
@@ -276,7 +276,7 @@ def validate_object(obj: Mapping[str, Any], schemas: Path, *, label: str | None 
             f"{kind} {api_version} exists only in the experimental channel of Gateway API "
             f"(no standard-channel schema {rel})",
         )
-        return [head, *problems(_errors(_validator(experimental), obj))]
+        return [head, *problems(validation_errors(_validator(experimental), obj))]
     if group in BUILTIN_GROUPS and not (schemas / group).is_dir():
         return []
     return [Problem(label, "kind", f"no schema for {kind} {api_version}: {rel} is not in {schemas}")]
@@ -601,7 +601,7 @@ def validate_helm_values(chart: str, values: Mapping[str, Any], schemas: Path) -
     closed = False
     if schema_file.is_file():
         validator = _validator(schema_file)
-        found += _errors(validator, _drop_nulls(values))
+        found += validation_errors(validator, _drop_nulls(values))
         closed = _closed(validator.schema)
     if not closed and values_file.is_file():
         found += _unknown_keys(values, _chart_keys(values_file, VERBATIM.get(chart, ())))
