@@ -13,8 +13,10 @@ setup:
 plan: setup
 	@$(PY) -m tools.plan --stack $(STACK)
 
+# two workers (CI's cores), a test file per worker at a time: the session fixtures (each stack's
+# program run, its rendered plan) are made once per worker
 test: setup
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q -n 2 --dist loadfile
 
 promote: setup
 	@$(PY) -m tools.promote --from $(FROM) --to $(TO) $(if $(APPLY),--apply,)

@@ -1,6 +1,6 @@
 """The CRDs' CEL rules (``x-kubernetes-validations``), evaluated as the API server does on create.
 
-The CRDs are the ones the session's plan rendered (``planned``: no chart is rendered again here).
+The CRDs are the ones main's charts render, as the plan renders them (once per process).
 Each object of a real CRD below passes the plan's OpenAPI check (``check``) and is refused, if at
 all, by a CEL rule alone; the messages are the rules' own.
 """
@@ -12,23 +12,23 @@ import time
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import STACKS, PlanRun, Project
-from tools import cel_check, charts, render
+from tests.conftest import STACKS, Project, need_helm
+from tools import cel_check, charts, helm, render
 from tools.mockrun import Plan
 from tools.schema_check import split_api_version
 
-LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
 
 
 @pytest.fixture(scope="module")
-def crds(planned: dict[str, PlanRun]) -> list[dict[str, Any]]:
-    """Every CRD the main stack's charts render (Gateway API, Envoy Gateway, cert-manager...)."""
-    files = sorted(planned["main"].folder.rglob("CustomResourceDefinition-*.yaml"))
-    return [yaml.load(path.read_text(), Loader=LOADER) for path in files]
+def crds(plans: dict[str, Plan]) -> list[dict[str, Any]]:
+    """Every CRD the main stack's charts render (Gateway API, Envoy Gateway, cert-manager...),
+    rendered as the plan renders them (once per process: render.render_release)."""
+    need_helm()
+    rendered = render.render(plans["main"], helm.find(), "1.35")
+    return [obj for r in rendered for obj in r.objects if obj.get("kind") == "CustomResourceDefinition"]
 
 
 @pytest.fixture(scope="module")

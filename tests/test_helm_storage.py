@@ -48,7 +48,7 @@ def crds_release() -> render.Rendered:
         values=crds_values(),
         include_crds=True,
     )
-    return render.render_one(spec, helm.find(), CRDS_PACKAGE, "1.35")
+    return render.render_release(spec, helm.find(), CRDS_PACKAGE, "1.35")
 
 
 def test_gateway_crds_as_a_release_is_refused(crds_release: render.Rendered) -> None:

@@ -397,7 +397,7 @@ def gateway_crds() -> list[render.Rendered]:
     from tools import mockrun
 
     (spec,) = [s for s in render.release_specs(mockrun.run("staging")) if s.release == "envoy-gateway-crds"]
-    return [render.render_one(spec, helm.find(), charts.locate(spec.chart), "1.35")]
+    return [render.render_release(spec, helm.find(), charts.locate(spec.chart), "1.35")]
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,19 @@ _Dumper.add_representer(str, _str)
 
 
 def _dump(data: Any) -> str:
+    # PyYAML's representer is Python even under libyaml's emitter: a process that plans many
+    # times (tests, benchmarks) writes the same chart objects again, so each text is made once
+    key = repr(data)  # tells 1 from "1" and 1.0, True from 1, a list from a tuple
+    text = _DUMPED.get(key)
+    if text is None:
+        text = _DUMPED[key] = _dump_now(data)
+    return text
+
+
+_DUMPED: dict[str, str] = {}
+
+
+def _dump_now(data: Any) -> str:
     return yaml.dump(
         _ordered(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True
     )

@@ -29,6 +29,7 @@ import json
 import re
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -172,6 +173,34 @@ def render_one(spec: ReleaseSpec, helm: Path | str, package: Path, kube_version:
     return Rendered(spec, objects, text=done.stdout, package=package)
 
 
+#: Renders of this process by everything that decides them: a process that plans many times
+#: (the tests, the benchmarks) runs helm and parses its megabytes of YAML once per release.
+_RENDERS: dict[tuple[str, ...], Rendered] = {}
+_RENDERS_LOCK = threading.Lock()
+
+
+def render_release(spec: ReleaseSpec, helm: Path | str, package: Path, kube_version: str) -> Rendered:
+    """:func:`render_one`, once per process for the same inputs (each caller gets its own copy)."""
+    stat = package.stat()
+    key = (
+        str(helm),
+        str(package),
+        f"{stat.st_mtime_ns}/{stat.st_size}",
+        kube_version,
+        spec.release,
+        spec.namespace,
+        str(spec.include_crds),
+        json.dumps(spec.values, sort_keys=True),
+    )
+    with _RENDERS_LOCK:
+        known = _RENDERS.get(key)
+    if known is None:
+        known = render_one(spec, helm, package, kube_version)
+        with _RENDERS_LOCK:
+            _RENDERS[key] = known
+    return Rendered(spec, copy.deepcopy(known.objects), text=known.text, package=package)
+
+
 def render(
     plan: Plan, helm: Path | str, kube_version: str, charts_dir: Path | None = None, workers: int = 4
 ) -> list[Rendered]:
@@ -181,7 +210,8 @@ def render(
     packages = [locate(spec.chart, charts_dir) for spec in specs]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(specs)))) as pool:
         futures = [
-            pool.submit(render_one, spec, helm, pkg, kube_version) for spec, pkg in zip(specs, packages, strict=True)
+            pool.submit(render_release, spec, helm, pkg, kube_version)
+            for spec, pkg in zip(specs, packages, strict=True)
         ]
         return [_applied(f.result()) for f in futures]
 

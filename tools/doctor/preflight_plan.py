@@ -227,7 +227,7 @@ def chart_renderer(plan: Plan) -> Renderer:
             binary = helm.find()
             package = locate(specs[0].chart)
             version = str(plan.outputs.get("kubernetesVersion") or "")
-            return render.render_one(specs[0], binary, package, version).objects
+            return render.render_release(specs[0], binary, package, version).objects
         except (helm.HelmError, ChartError, render.RenderError) as exc:
             raise RenderUnavailableError(str(exc)) from None
 
