@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config import PROJECT, PROVIDER_SECRET_KEYS, SECRET_KEYS
-from components.stack_files import StackFileError, config_block, read_stack_file
+from components.stack_files import StackFileError, config_block, qualified, read_stack_file
 
 PROJECT_FILE = "Pulumi.yaml"
 #: A ``ProjectConfigType``'s attributes (project.go).
@@ -33,13 +33,11 @@ CREDENTIALS = frozenset({*(f"{PROJECT}:{k}" for k in SECRET_KEYS), *PROVIDER_SEC
 @functools.lru_cache(maxsize=16)
 def _defaults(text: str, name: str) -> dict[str, Any]:
     config = config_block(text, name, PROJECT_FILE)
+    entries = qualified(config, name, PROJECT)
+    written = dict(zip(entries, config, strict=True))  # full key -> as the file writes it
     out: dict[str, Any] = {}
-    for key, entry in config.items():
-        if not isinstance(key, str):
-            raise StackFileError(f"{name}: config key {key!r} is not a string (write it as `project:key`)")
-        full = key if ":" in key else f"{PROJECT}:{key}"
-        if full in out:
-            raise StackFileError(f"{name}: config key {key!r} is {full!r} written twice (Pulumi reads both as one)")
+    for full, entry in entries.items():
+        key = written[full]
         if isinstance(entry, dict):
             unknown = sorted(str(k) for k in entry if k not in ATTRIBUTES)
             if unknown:

@@ -127,7 +127,12 @@ def read_stack_file(path: Path, shown: str | None = None, project: str = "homela
 def _parsed(text: str, name: str, project: str) -> dict[str, Any]:
     """The config of one stack file's text. Cached by content: each run reads every stack file
     of the homelab, and the same text always reads (or fails) the same way."""
-    config = config_block(text, name, "a stack file")
+    return qualified(config_block(text, name, "a stack file"), name, project)
+
+
+def qualified(config: dict[Any, Any], name: str, project: str) -> dict[str, Any]:
+    """``config`` with every key as ``namespace:key``: a key without a namespace is the
+    project's, as Pulumi reads it; a key written both ways is a duplicate."""
     out: dict[str, Any] = {}
     for key, value in config.items():
         if not isinstance(key, str):

@@ -285,6 +285,16 @@ def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
     return out
 
 
+def unreachable(exc: ApiUnreachableError) -> Check:
+    """Cloudflare's API gave no answer: one line, and the Cloudflare checks are skipped."""
+    return failed(
+        ACCESS,
+        TOKEN_CHECK,
+        f"{exc}; Cloudflare checks skipped",
+        f"is api.cloudflare.com reachable from here (HTTPS proxy?); ${BASE_URL_ENV} overrides the URL",
+    )
+
+
 def cloudflare_checks(exp: Expected, token: Token, base_url: str | None) -> list[Check]:
     """Every Cloudflare check. No token, a rejected token, no answer or a 5xx to the first call is
     one line, and the rest is skipped with it."""
@@ -304,13 +314,6 @@ def cloudflare_checks(exp: Expected, token: Token, base_url: str | None) -> list
             )
         ]
     except ApiUnreachableError as exc:
-        return [
-            failed(
-                ACCESS,
-                TOKEN_CHECK,
-                f"{exc}; Cloudflare checks skipped",
-                f"is api.cloudflare.com reachable from here (HTTPS proxy?); ${BASE_URL_ENV} overrides the URL",
-            )
-        ]
+        return [unreachable(exc)]
     finally:
         api.close()

@@ -10,10 +10,9 @@ answered one means the token reaches that API with Read at least.
 
 from __future__ import annotations
 
-from tools.doctor.checks_cloudflare import TOKEN_CHECK
+from tools.doctor.checks_cloudflare import TOKEN_CHECK, unreachable
 from tools.doctor.checks_preflight import ADOPTING, CF_OBJECTS, CF_TOKEN
 from tools.doctor.cloudflare_api import (
-    BASE_URL_ENV,
     Api,
     ApiUnreachableError,
     CloudflareError,
@@ -197,13 +196,6 @@ def cloudflare_checks(exp: Expected, wanted: Wanted, token: Token, base_url: str
             )
         ]
     except ApiUnreachableError as exc:
-        return [
-            failed(
-                ACCESS,
-                TOKEN_CHECK,
-                f"{exc}; Cloudflare checks skipped",
-                f"is api.cloudflare.com reachable from here (HTTPS proxy?); ${BASE_URL_ENV} overrides the URL",
-            )
-        ]
+        return [unreachable(exc)]
     finally:
         api.close()
