@@ -47,6 +47,14 @@ def route_spec(app: App) -> dict[str, Any]:
     }
 
 
+def namespace_resource_name(namespace: str) -> str:
+    """The app Namespace's resource name: the namespace's alone, never its first app's. Which
+    app creates it changes when apps are renamed, reordered or dropped; under one parent type
+    (AppRoute) the same name keeps the same URN, so the Namespace is neither re-created (it is
+    retained on delete: the new create would fail, the namespace already exists) nor lost."""
+    return f"{namespace}.namespace"
+
+
 class AppRoute(pulumi.ComponentResource):
     #: The app's Namespace, when this route's component creates it.
     namespace: Namespace | None
@@ -66,7 +74,7 @@ class AppRoute(pulumi.ComponentResource):
         self.namespace = None
         if creates_namespace:
             self.namespace = Namespace(
-                f"{name}-namespace",
+                namespace_resource_name(app.namespace),
                 metadata=ObjectMetaArgs(name=app.namespace),
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )

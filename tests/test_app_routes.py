@@ -132,7 +132,7 @@ def test_hostnames_the_certificate_or_other_records_own_are_refused(
 
 def test_create_namespace(run_program: RunProgram) -> None:
     plan = run_program("main", with_apps(app(namespace="whoami", createNamespace=True)))
-    namespace = plan.get("kubernetes:core/v1:Namespace", "whoami.whoami-namespace")
+    namespace = plan.get("kubernetes:core/v1:Namespace", "whoami.namespace")
     assert namespace.k8s_object["metadata"]["name"] == "whoami"
     assert namespace.retain_on_delete is True
     assert namespace.urn in plan.get(ROUTE, "whoami.whoami-route").dependencies
@@ -156,8 +156,8 @@ def test_every_app_namespace_exists_before_its_route(run_program: RunProgram) ->
             app(namespace="flux-apps", name="blog", hostnames=["blog.example.com"], createNamespace=False),
         ),
     )
-    assert app_namespaces(plan) == ["media.jellyfin-namespace"]
-    media = plan.get("kubernetes:core/v1:Namespace", "media.jellyfin-namespace")
+    assert app_namespaces(plan) == ["media.namespace"]
+    media = plan.get("kubernetes:core/v1:Namespace", "media.namespace")
     assert media.retain_on_delete is True
     assert media.urn in plan.get(ROUTE, "media.jellyfin-route").dependencies
     assert media.urn in plan.get(ROUTE, "media.sonarr-route").dependencies
@@ -199,3 +199,18 @@ def test_resource_names_cannot_collide(run_program: RunProgram) -> None:
         ),
     )
     assert {r.name for r in plan.of_type("homelab:app_route:AppRoute")} == {"a-b.c", "a.b-c"}
+
+
+def test_an_app_namespace_keeps_its_resource_when_its_first_app_goes(run_program: RunProgram) -> None:
+    """The Namespace is retained on delete: a new resource name would be a create of a namespace
+    that is still there (AlreadyExists). Whichever app creates it, its URN stays the same."""
+    jellyfin = app(namespace="media", name="jellyfin", hostnames=["tv.example.com"])
+    sonarr = app(namespace="media", name="sonarr", hostnames=["sonarr.example.com"])
+    both = run_program("main", with_apps(jellyfin, sonarr)).get("kubernetes:core/v1:Namespace", "media.namespace")
+    alone = run_program("main", with_apps(sonarr)).get("kubernetes:core/v1:Namespace", "media.namespace")
+    assert (
+        both.urn
+        == alone.urn
+        == ("urn:pulumi:main::homelab::homelab:app_route:AppRoute$kubernetes:core/v1:Namespace::media.namespace")
+    )
+    assert alone.parent.endswith("::media.sonarr")

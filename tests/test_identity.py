@@ -363,7 +363,7 @@ def test_the_lab_app_routes_under_the_lab_domain_on_the_lab_context(stacks: dict
     route = plan.get("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "apps.whoami-route")
     assert route.k8s_object["spec"]["hostnames"] == ["whoami.labnet.example"]
     assert context_of(plan, route) == LAB_CONTEXT
-    assert context_of(plan, plan.get("kubernetes:core/v1:Namespace", "apps.whoami-namespace")) == LAB_CONTEXT
+    assert context_of(plan, plan.get("kubernetes:core/v1:Namespace", "apps.namespace")) == LAB_CONTEXT
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -639,9 +639,9 @@ def test_nothing_else_is_registered(plans: dict[str, Plan], stack: str) -> None:
     ]
     if stack == "main":
         expected += [
-            "home-automation.home-assistant-namespace",
+            "home-automation.namespace",
             "home-automation.home-assistant-route",
-            "observability.grafana-namespace",
+            "observability.namespace",
             "observability.grafana-route",
             "promotion-gate-staging",
         ]

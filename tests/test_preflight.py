@@ -74,14 +74,14 @@ def bare_lines(url: str) -> list[Line]:
             "Namespaces",
             "namespace home-automation",
             "PASS",
-            "not there yet: up creates it (resource home-automation.home-assistant-namespace)",
+            "not there yet: up creates it (resource home-automation.namespace)",
             "",
         ),
         (
             "Namespaces",
             "namespace observability",
             "PASS",
-            "not there yet: up creates it (resource observability.grafana-namespace)",
+            "not there yet: up creates it (resource observability.namespace)",
             "",
         ),
         (

@@ -271,16 +271,18 @@ def test_a_chart_that_cannot_be_rendered_is_a_warning(lab: Lab) -> None:
     ]
 
 
-def test_an_existing_app_namespace_is_a_warning(lab: Lab) -> None:
+def test_an_existing_app_namespace_would_fail(lab: Lab) -> None:
+    """Since pulumi-kubernetes 4.29 an object that exists fails its create: the first up stops."""
     lab.api.kube["/api/v1/namespaces/observability"] = {"kind": "Namespace", "metadata": meta("observability")}
     assert lab.not_passed() == [
         (
             "Namespaces",
             "namespace observability",
-            "WARN",
-            "exists, not Pulumi's (no owner label): the program's create would fail: already exists",
-            "import it for one up (`import` option on resource observability.grafana-namespace, id observability), "
-            "or let the program adopt it: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true for the first up",
+            "FAIL",
+            "exists, not Pulumi's (no owner label): would fail: already exists",
+            "if something else owns it, set createNamespace: false on its apps; else import it for one up "
+            "(`import` option on resource observability.namespace, id observability), or let the program adopt "
+            "it: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true for the first up",
         )
     ]
     assert ("GET", "/apis/gateway.networking.k8s.io/v1/namespaces/observability/httproutes/grafana") in lab.api.requests

@@ -460,7 +460,7 @@ def test_an_app_namespace_a_chart_creates_is_refused(project: Project, capsys: p
     err = capsys.readouterr().err
     assert code == 2
     assert (
-        "Namespace cilium-secrets (core) is written by cilium-secrets.whoami-namespace "
+        "Namespace cilium-secrets (core) is written by cilium-secrets.namespace "
         "(kubernetes:core/v1:Namespace) and the cilium chart (cilium-1.20.0.tgz)"
     ) in err
     assert not (project.rendered / "staging").exists()

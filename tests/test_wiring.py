@@ -61,8 +61,8 @@ STACK_WAITS_FOR: dict[str, dict[str, list[str]]] = {
         "main": ["promotion-gate-staging"],
         "cloudflare-main": ["promotion-gate-staging"],
         "cloudflare-tunnel-secret": ["cloudflare-main"],
-        "observability.grafana-route": [*CHART, "observability.grafana-namespace"],
-        "home-automation.home-assistant-route": [*CHART, "home-automation.home-assistant-namespace"],
+        "observability.grafana-route": [*CHART, "observability.namespace"],
+        "home-automation.home-assistant-route": [*CHART, "home-automation.namespace"],
     },
     "staging": {**WAITS_FOR, "cloudflare-tunnel-secret": ["cloudflare-staging"]},
 }
@@ -127,13 +127,16 @@ def test_what_each_component_reports(plans: dict[str, Plan], stack: str) -> None
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_resource_belongs_to_the_component_it_is_named_after(plans: dict[str, Plan], stack: str) -> None:
-    """`<component>-<what>`: the providers alone are the stack's own."""
+    """`<component>-<what>`: the providers alone are the stack's own; an app's Namespace is named
+    after the namespace (`<namespace>.namespace`), whichever app's component creates it."""
     plan = plans[stack]
     components = {r.urn: r.name for r in plan.resources if not r.custom and not r.remote}
     on_stack = []
     for res in plan.resources:
         if not res.custom and not res.remote:
             assert plan.is_top(res), res.name
+        elif res.type == "kubernetes:core/v1:Namespace" and res.parent in components and "." in res.name:
+            assert res.name == f"{res.k8s_object['metadata']['name']}.namespace", res.name
         elif res.parent in components:
             assert res.name.startswith(components[res.parent] + "-"), (res.name, components[res.parent])
         else:

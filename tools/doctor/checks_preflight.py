@@ -307,12 +307,13 @@ def check_namespace(
         found = check_existing(exp, created, meta, upsert, NAMESPACES)
         if found.status is not Status.FAIL:
             return found
-        return warned(
+        return failed(
             NAMESPACES,
             name,
-            f"exists, not Pulumi's ({owner(meta)}): the program's create would fail: already exists",
-            f"import it for one up (`import` option on resource {created.resource}, id {namespace}), "
-            f"or let the program adopt it: {UPSERT_ENV}=true for the first up",
+            f"exists, not Pulumi's ({owner(meta)}): would fail: already exists",
+            f"if something else owns it, set createNamespace: false on its apps; else import it for one up "
+            f"(`import` option on resource {created.resource}, id {namespace}), or let the program adopt it: "
+            f"{UPSERT_ENV}=true for the first up",
         )
     if meta is not None:
         return passed(NAMESPACES, name, f"exists ({needed_by} is in it)")
