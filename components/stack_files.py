@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from components.values import looks_like_credential
+
 #: Pulumi's rule for stack names: letters, digits, hyphens, underscores and periods.
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.yaml$")
@@ -46,8 +48,21 @@ def stack_files(root: Path) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+#: Set on a node whose tag the file writes (``!!int 3``), not the one the reader resolves.
+_EXPLICIT = "homelab_explicit_tag"
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing duplicate keys instead of keeping the last one."""
+    """PyYAML's safe loader, refusing duplicate keys instead of keeping the last one, and
+    marking the nodes whose tag the file writes out."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        explicit = not isinstance(event, yaml.AliasEvent) and getattr(event, "tag", None) not in (None, "!")
+        node = super().compose_node(parent, index)  # type: ignore[misc]
+        if explicit and node is not None:
+            setattr(node, _EXPLICIT, True)
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -88,14 +103,37 @@ def _yaml_problem(err: yaml.YAMLError, text: str) -> tuple[int, str]:
     return (_line(mark) if mark else 1), what
 
 
+def _config_node(root: yaml.Node) -> yaml.Node | None:
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    return next((v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "config"), None)
+
+
+def _encrypts_locally(root: yaml.Node) -> bool:
+    """The file names a passphrase salt or a cloud KMS provider: its secrets are ``v1:`` texts."""
+    keys = (
+        {k.value for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
+        if isinstance(root, yaml.MappingNode)
+        else set()
+    )
+    return bool(keys & {"encryptionsalt", "secretsprovider", "encryptedkey"})
+
+
 def _load(text: str, name: str) -> tuple[yaml.Node | None, Any]:
-    """(root node, data) of one YAML document; the loader checks the characters first."""
+    """(root node, data) of one YAML document. The loader checks the characters first; the
+    ``config:`` block's traps (values the CLI reads otherwise, malformed ``secure:`` values,
+    tags) are refused before anything is constructed, so no tag reaches a constructor."""
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, None
         _refuse_cycles(node, name)
+        config = _config_node(node)
+        if isinstance(config, yaml.MappingNode):
+            trap = next(reader_traps(config), None) or next(secure_problems(config, _encrypts_locally(node)), None)
+            if trap is not None:
+                raise StackFileError(f"{name}:{trap[0]}: {trap[1]}")
         return node, loader.construct_document(node)
     finally:
         loader.dispose()
@@ -169,11 +207,20 @@ def config_block(text: str, name: str, what: str) -> dict[Any, Any]:
             _line(node.start_mark),
         )
         raise StackFileError(f"{name}:{line}: `config:` is a {_kind(config)}; it must be a mapping of config keys")
-    config_node = next(v for k, v in node.value if k.value == "config")
-    trap = next(reader_traps(config_node), None) or next(secure_problems(config_node), None)
-    if trap is not None:
-        raise StackFileError(f"{name}:{trap[0]}: {trap[1]}")
     return config
+
+
+def config_key_lines(text: str) -> dict[str, int]:
+    """Line of each key of a file's ``config:`` block, as written (the text reads: its errors are
+    reported when it is read for its values)."""
+    loader = _StrictLoader(text)
+    try:
+        config = _config_node(loader.get_single_node() or yaml.ScalarNode("", ""))
+    finally:
+        loader.dispose()
+    if not isinstance(config, yaml.MappingNode):
+        return {}
+    return {str(k.value): _line(k.start_mark) for k, _ in config.value if isinstance(k, yaml.ScalarNode)}
 
 
 def _refuse_cycles(root: yaml.Node, name: str) -> None:
@@ -218,7 +265,6 @@ def is_secure(value: Any) -> bool:
 # scalars whose meaning depends on the YAML reader
 
 _STR, _INT, _FLOAT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
-_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 #: What every reader takes for the same number: plain decimal integers and fractions.
 _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _PLAIN_FRACTION = re.compile(r"^-?[0-9]+\.[0-9]*[1-9]$")
@@ -245,10 +291,18 @@ def _trap(node: yaml.ScalarNode) -> str | None:
     becomes 1, a date becomes a Go time string, ``.inf``/``.nan`` stop the CLI loading the
     stack at all, and tags other than ``!!str`` are read differently again.
     """
+    why = _why(node)
+    if why is None or not looks_like_credential(node.value.lstrip("+-")):
+        return why
+    read = str(yaml.safe_load(node.value)) if node.tag == _INT else node.value
+    hidden = f"[hidden: {len(node.value)} characters that look like a credential]"
+    return why.replace(node.value, hidden).replace(read, hidden)
+
+
+def _why(node: yaml.ScalarNode) -> str | None:
     text, tag = node.value, node.tag
     plain = node.style is None
-    implicit = yaml.SafeLoader.resolve(yaml.SafeLoader, yaml.ScalarNode, text, (plain, not plain))  # type: ignore[arg-type]
-    if tag != implicit:  # an explicit tag
+    if getattr(node, _EXPLICIT, False):
         return None if tag == _STR else _tag_trap(tag, "write the value without it (only !!str is safe)")
     if not plain:
         return None
@@ -284,7 +338,7 @@ def reader_traps(node: yaml.Node, path: str = "", seen: set[int] | None = None) 
         if why:
             yield _line(node.start_mark), f"{shown}: {why}"
     elif isinstance(node, yaml.MappingNode):
-        if node.tag != _MAP:
+        if getattr(node, _EXPLICIT, False):
             yield _line(node.start_mark), f"{shown}: {_tag_trap(node.tag, 'write a plain mapping')}"
         for key, value in node.value:
             if key.tag == "tag:yaml.org,2002:merge":
@@ -294,7 +348,7 @@ def reader_traps(node: yaml.Node, path: str = "", seen: set[int] | None = None) 
             yield from reader_traps(key, f"{path}.{label}" if path else label, seen)
             yield from reader_traps(value, f"{path}.{label}" if path else label, seen)
     elif isinstance(node, yaml.SequenceNode):
-        if node.tag != _SEQ:
+        if getattr(node, _EXPLICIT, False):
             yield _line(node.start_mark), f"{shown}: {_tag_trap(node.tag, 'write a plain list')}"
         for i, item in enumerate(node.value):
             yield from reader_traps(item, f"{shown}[{i}]", seen)
@@ -311,16 +365,20 @@ _BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 _SET_SECRET = "set it with `pulumi config set --secret {key} <value>`"
 
 
-def _is_ciphertext(text: str) -> bool:
+def _is_ciphertext(text: str, v1_only: bool) -> bool:
+    """``v1:`` texts carry the 16-byte GCM tag at least. Pulumi Cloud's base64 texts are taken
+    when they decode to 32 bytes or more: a 40-character Cloudflare token pasted there decodes
+    to 30, and no ciphertext here is that short (nonce and tag alone are 28 bytes)."""
     match = _V1.match(text)
     if match:
-        return len(match["text"]) % 4 == 0 and len(match["text"]) >= 24  # >= 16 bytes: the GCM tag
-    return bool(_BASE64.match(text)) and len(text) >= 24
+        return len(match["text"]) % 4 == 0 and len(match["text"]) >= 24
+    return not v1_only and bool(_BASE64.match(text)) and len(text) * 3 // 4 - text.count("=") >= 32
 
 
-def secure_problems(node: yaml.Node, path: str = "") -> Iterator[tuple[int, str]]:
+def secure_problems(node: yaml.Node, v1_only: bool = False, path: str = "") -> Iterator[tuple[int, str]]:
     """(line, ``<key>: why``) of every ``secure:`` value the CLI could not decrypt or would not
-    treat as a secret, then of every ciphertext written under two keys."""
+    treat as a secret, then of every ciphertext written under two keys (an alias too).
+    ``v1_only``: the file names a passphrase salt or KMS provider, whose texts are ``v1:``."""
     seen: dict[str, str] = {}
     for where, value in _secure_nodes(node, path):
         key = where or "config"
@@ -335,7 +393,7 @@ def secure_problems(node: yaml.Node, path: str = "") -> Iterator[tuple[int, str]
             )
         elif not inner.value:
             yield _line(inner.start_mark), f"{key}: `secure:` is empty (the CLI fails: bad value); {fix}"
-        elif not _is_ciphertext(inner.value):
+        elif not _is_ciphertext(inner.value, v1_only):
             yield (
                 _line(inner.start_mark),
                 f"{key}: `secure:` does not hold a value the CLI encrypted (`v1:<nonce>:<ciphertext>`, or "
@@ -363,13 +421,15 @@ def _secure_nodes(node: yaml.Node, path: str, seen: set[int] | None = None) -> I
     """(key, mapping) of every mapping under ``node`` with a ``secure`` key, in file order;
     each node once (an alias bomb stays linear)."""
     seen = set() if seen is None else seen
+    if isinstance(node, yaml.MappingNode) and any(
+        isinstance(k, yaml.ScalarNode) and k.value == "secure" for k, _ in node.value
+    ):
+        yield path, node  # each time a key names it: one secret under two keys is refused
+        return
     if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        if any(isinstance(k, yaml.ScalarNode) and k.value == "secure" for k, _ in node.value):
-            yield path, node
-            return
         for key, value in node.value:
             label = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
             yield from _secure_nodes(value, f"{path}.{label}" if path else label, seen)

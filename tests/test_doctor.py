@@ -1670,3 +1670,12 @@ def test_pure_checks_without_a_server() -> None:
     assert checks_dns.issuer_of(
         {"issuer": ((("organizationName", "Google Trust Services"),), (("commonName", "WE1"),))}
     ) == ("Google Trust Services (WE1)")
+
+
+def test_redaction_hides_tokens_but_leaves_words_whole() -> None:
+    """A token of one character is no token: hiding it would print `conte[secret]t`."""
+    from tools.doctor.report import redact
+
+    check = Check("Access", "cluster main", Status.FAIL, "context main: proxy refused x-token-abcdefgh", "fix it")
+    (shown,) = redact([check], ["x", "abcdefgh"])
+    assert (shown.evidence, shown.fix) == ("context main: proxy refused x-token-[secret]", "fix it")

@@ -25,7 +25,7 @@ def test_shorthand_typed_and_other_namespace_values(tmp_path: Path) -> None:
         tmp_path,
         "  homelab:apps: []\n"
         "  kubernetes:enableServerSideApply: true\n"
-        "  homelab:promotion:\n    type: object\n    default:\n      requireStaging: false\n"
+        "  homelab:promotion:\n    default:\n      requireStaging: false\n"
         "  described:\n    description: no value, so nothing for the stacks\n",
     )
     assert project_defaults(root) == {
@@ -47,18 +47,18 @@ def test_a_stack_file_s_own_value_wins(tmp_path: Path) -> None:
     [
         (
             "  homelab:cloudflareApiToken: abc\n",
-            "Pulumi.yaml: config.homelab:cloudflareApiToken: a secret cannot have a value in Pulumi.yaml (shared by "
+            "Pulumi.yaml:4: config.homelab:cloudflareApiToken: a secret cannot have a value in Pulumi.yaml (shared by "
             "every stack, in plain text); set it per stack with `pulumi config set --secret "
             "homelab:cloudflareApiToken`",
         ),
         (
             "  token:\n    secret: true\n    default: abc\n",
-            "Pulumi.yaml: config.token: a secret cannot have a value in Pulumi.yaml (shared by every stack, in plain "
+            "Pulumi.yaml:4: config.token: a secret cannot have a value in Pulumi.yaml (shared by every stack, in plain "
             "text); set it per stack with `pulumi config set --secret homelab:token`",
         ),
         (
             "  homelab:cluster:\n    name: main\n",
-            "Pulumi.yaml: config.homelab:cluster: name is not an attribute of a project config entry (type, "
+            "Pulumi.yaml:4: config.homelab:cluster: name is not an attribute of a project config entry (type, "
             "description, items, default, value, secret); a value for every stack goes under `default:`",
         ),
         (
@@ -74,8 +74,46 @@ def test_a_stack_file_s_own_value_wins(tmp_path: Path) -> None:
             "  a: 1\n  a: 2\n",
             "Pulumi.yaml:5: duplicate key 'a' (first at line 4); YAML would silently keep only the last",
         ),
+        (
+            "  homelab:x:\n    default: 1\n    value: 2\n",
+            "Pulumi.yaml:4: config.homelab:x: both `default` and `value`; the CLI takes one of them",
+        ),
+        (
+            "  kubernetes:context:\n    default: main\n",
+            "Pulumi.yaml:4: config.kubernetes:context: not a key of this project, so it takes no `type` or "
+            "`default`: write its `value:` (the CLI refuses the file otherwise)",
+        ),
+        (
+            "  kubernetes:context:\n    description: which\n",
+            "Pulumi.yaml:4: config.kubernetes:context: another namespace's key needs a `value:`",
+        ),
+        (
+            "  homelab:x:\n    type: object\n",
+            "Pulumi.yaml:4: config.homelab:x: type 'object' is none of string, integer, boolean, array",
+        ),
+        (
+            "  homelab:x:\n    type: array\n",
+            "Pulumi.yaml:4: config.homelab:x: an array needs `items:` with the items' `type:`",
+        ),
+        (
+            "  homelab:x:\n    type: integer\n    default: '3'\n",
+            "Pulumi.yaml:4: config.homelab:x: its default is not of its type 'integer'",
+        ),
     ],
-    ids=["credential", "secret-default", "not-an-attribute", "reader-trap", "written-twice", "duplicate"],
+    ids=[
+        "credential",
+        "secret-default",
+        "not-an-attribute",
+        "reader-trap",
+        "written-twice",
+        "duplicate",
+        "default-and-value",
+        "other-namespace-default",
+        "other-namespace-no-value",
+        "unknown-type",
+        "array-without-items",
+        "default-of-another-type",
+    ],
 )
 def test_what_pulumi_yaml_cannot_hold_is_refused(tmp_path: Path, config: str, message: str) -> None:
     with pytest.raises(StackFileError) as err:
@@ -100,3 +138,16 @@ def test_every_run_reads_the_project_s_defaults(project: Project, capsys: pytest
         "error: Pulumi.yaml:11: homelab:promotion.default.requireStaging: `off` is a boolean to PyYAML but text to "
         'the Pulumi CLI; write true or false, or quote it ("off")'
     )
+
+
+def test_a_stack_value_of_another_type_than_declared_is_refused(tmp_path: Path) -> None:
+    root = project_file(tmp_path, "  homelab:labels:\n    type: array\n    items:\n      type: string\n")
+    (root / "Pulumi.lab.yaml").write_text("config:\n  homelab:labels: [a, 1]\n")
+    with pytest.raises(StackFileError) as err:
+        stack_config(root / "Pulumi.lab.yaml")
+    assert (
+        str(err.value)
+        == "Pulumi.lab.yaml: homelab:labels: Pulumi.yaml declares it of type 'array', and this value is not"
+    )
+    (root / "Pulumi.lab.yaml").write_text("config:\n  homelab:labels: [a, b]\n")
+    assert stack_config(root / "Pulumi.lab.yaml") == {"homelab:labels": ["a", "b"]}

@@ -354,3 +354,63 @@ def test_a_nested_secure_value_names_its_path(tmp_path: Path) -> None:
         "Pulumi.lab.yaml:5: homelab:cluster.cloudflare.accountId: `secure:` is empty (the CLI fails: bad value); "
         "set it with `pulumi config set --secret --path 'homelab:cluster.cloudflare.accountId' <value>`"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "tag"),
+    [("!!int 6443", "!!int"), ("!!bool true", "!!bool"), ("!custom 6443", "!custom"), ("!!float 1.5", "!!float")],
+)
+def test_every_tag_but_str_is_refused_with_its_key(tmp_path: Path, value: str, tag: str) -> None:
+    """Even a tag that says what the reader would resolve anyway, and one no reader knows."""
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, f"config:\n  homelab:cluster:\n    network:\n      port: {value}\n")
+    assert str(err.value) == (
+        f"Pulumi.lab.yaml:4: homelab:cluster.network.port: the tag {tag} is read differently by the Pulumi CLI; "
+        "write the value without it (only !!str is safe)"
+    )
+
+
+def test_a_trap_never_echoes_what_looks_like_a_credential(tmp_path: Path) -> None:
+    token = "0123456789012345678901234567890123456789"
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, f"config:\n  homelab:cloudflareApiToken: {token}\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:2: homelab:cloudflareApiToken: `[hidden: 40 characters that look like a credential]` is "
+        f"text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"
+    )
+    assert token not in str(err.value)
+
+
+def test_one_ciphertext_named_twice_through_an_alias_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(
+            tmp_path,
+            f"config:\n  homelab:cloudflareApiToken: &t\n    secure: {V1}\n  homelab:cloudflareDnsApiToken: *t\n",
+        )
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:3: homelab:cloudflareDnsApiToken: the same ciphertext as homelab:cloudflareApiToken: one "
+        "secret copied under two keys (a value never encrypts twice to the same text); set it with `pulumi config "
+        "set --secret homelab:cloudflareDnsApiToken <value>`"
+    )
+
+
+PLAIN = (
+    "`secure:` does not hold a value the CLI encrypted (`v1:<nonce>:<ciphertext>`, or base64 from Pulumi Cloud), so "
+    f"it may be the secret itself in plain text; {SET}"
+)
+
+
+def test_a_pasted_token_is_no_pulumi_cloud_ciphertext(tmp_path: Path) -> None:
+    """40 base64-safe characters decode to 30 bytes: less than any ciphertext here."""
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:cloudflareApiToken:\n    secure: abcdefabcdefabcdefabcdefabcdefabcdef1234\n")
+    assert str(err.value) == f"Pulumi.lab.yaml:3: homelab:cloudflareApiToken: {PLAIN}"
+
+
+def test_a_file_with_a_passphrase_salt_holds_v1_texts_only(tmp_path: Path) -> None:
+    """The passphrase and KMS providers write `v1:`; base64 alone is Pulumi Cloud's form."""
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, f"encryptionsalt: {V1}\nconfig:\n  homelab:cloudflareApiToken:\n    secure: {CLOUD}\n")
+    assert str(err.value) == f"Pulumi.lab.yaml:4: homelab:cloudflareApiToken: {PLAIN}"
+    config = read(tmp_path, f"encryptionsalt: {V1}\nconfig:\n  homelab:cloudflareApiToken:\n    secure: {V1}\n")
+    assert config == {"homelab:cloudflareApiToken": {"secure": V1}}

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
+from components.config import MIN_SECRET
+
 
 class Status(StrEnum):
     PASS = "PASS"
@@ -83,8 +85,10 @@ def exit_code(checks: Iterable[Check]) -> int:
 
 
 def redact(checks: Iterable[Check], secrets: Iterable[str]) -> list[Check]:
-    """Defence in depth: no secret ever reaches the output, whatever an API error message echoed."""
-    hidden = sorted({s for s in secrets if s}, key=len, reverse=True)
+    """Defence in depth: no secret ever reaches the output, whatever an API error message echoed.
+    A value shorter than ``MIN_SECRET`` is no real token, and hiding it would mangle every word
+    it occurs in (a token ``x`` would print ``conte[secret]t``)."""
+    hidden = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
     out = []
     for check in checks:
         evidence, fix = check.evidence, check.fix
