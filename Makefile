@@ -11,7 +11,7 @@ setup:
 	@bash tools/setup.sh
 
 plan: setup
-	@$(PY) -m tools.plan --stack $(STACK)
+	@.venv/bin/homelab plan --stack $(STACK)
 
 # two workers (CI's cores), a test file per worker at a time: the session fixtures (each stack's
 # program run, its rendered plan) are made once per worker
@@ -19,7 +19,7 @@ test: setup
 	@$(PY) -m pytest -q -n 2 --dist loadfile
 
 promote: setup
-	@$(PY) -m tools.promote --from $(FROM) --to $(TO) $(if $(APPLY),--apply,)
+	@.venv/bin/homelab promote --from $(FROM) --to $(TO) $(if $(APPLY),--apply,)
 
 bench: setup
 	@$(PY) -m benchmarks.plan_scaling $(if $(QUICK),--quick,)
@@ -29,11 +29,11 @@ bench-render: setup
 
 # not in CI: about an hour for everything, minutes for one module (ONLY='components.values.*')
 mutate: setup
-	@$(PY) -m tools.mutate $(ONLY)
+	@.venv/bin/homelab mutate $(ONLY)
 
 # online: helm pull of every pinned chart into charts/, digests into charts.lock
 charts: setup
-	@$(PY) -m tools.charts
+	@.venv/bin/homelab charts
 
 lint: setup
 	@.venv/bin/ruff check .
@@ -45,8 +45,8 @@ clean:
 
 # read-only checks of the live cluster and Cloudflare (README "Day-2")
 doctor: setup
-	@$(PY) -m tools.doctor --stack $(STACK) $(if $(JSON),--json,) $(if $(PROBE),--probe,)
+	@.venv/bin/homelab doctor --stack $(STACK) $(if $(JSON),--json,) $(if $(PROBE),--probe,)
 
 # read-only: what on the cluster and at Cloudflare would make the first `pulumi up` fail (README "Preflight")
 preflight: setup
-	@$(PY) -m tools.doctor.preflight --stack $(STACK) $(if $(JSON),--json,)
+	@.venv/bin/homelab preflight --stack $(STACK) $(if $(JSON),--json,)

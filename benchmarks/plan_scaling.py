@@ -4,7 +4,7 @@
 
 Side by side, each measurement in a fresh subprocess (so its peak RSS is its own):
 
-* (a) the real program under the mock monitor, ``tools.mockrun.run(stack, config)``: both stacks
+* (a) the real program under the mock monitor, ``homelab.plan.mockrun.run(stack, config)``: both stacks
   as written, and main with N app routes generated into a copy of its config;
 * (b) a bare baseline importing the same SDKs that registers as many plain ``CustomResource``
   objects (HTTPRoute-like specs) through the same ``mockrun.run(..., program=...)``, so only the
@@ -90,7 +90,7 @@ def config_with_routes(total: int) -> dict[str, Any]:
     Names are unique valid Kubernetes names, hostnames unique under main's domain, exposures
     cycle external/internal/dual, namespaces spread over 16 so (namespace, name) stays unique.
     """
-    from tools import mockrun
+    from homelab.plan import mockrun
 
     config = copy.deepcopy(mockrun.read_stack_config("main"))
     domain = config["homelab:cluster"]["domain"]
@@ -168,7 +168,7 @@ def child(kind: str, stack: str, routes: int, count: int, ref_count: int, module
                 failed += 1
         out["failed_imports"] = failed
     elif kind in ("program", "baseline"):
-        from tools import mockrun
+        from homelab.plan import mockrun
 
         config = config_with_routes(routes) if routes else mockrun.read_stack_config(stack)
         found = mockrun.referenced_stack(stack, config)  # the baseline mirrors main's staging run

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.render_cost [--runs N]        (make bench-render)
 
-Times `python -m tools.plan --stack <stack>` in fresh processes, with and without
+Times `homelab plan --stack <stack>` in fresh processes, with and without
 `--no-render`, on this machine, and prints the medians and the difference. Target: rendering
 adds at most 4 s to a warm plan of one stack. The first run of each kind is a warm-up (the OS
 page cache, the compiled bytecode) and is not counted. Not part of `make test` or CI.
@@ -23,7 +23,7 @@ TARGET_S = 4.0
 
 
 def timed(args: list[str], out: Path) -> float:
-    cmd = [sys.executable, "-m", "tools.plan", *args, "--out", str(out)]
+    cmd = [sys.executable, "-m", "homelab.plan.command", *args, "--out", str(out)]
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     elapsed = time.perf_counter() - start

@@ -18,7 +18,7 @@ The config is split the way promotion needs it (see README "Promotion"):
 * ``homelab:cluster``: what belongs to one cluster (networks, IPs, kube context, domain, owner
   ids, Cloudflare names). Never copied between stacks.
 * ``homelab:release``: chart versions, image tags and the feature values meant to be identical on
-  every cluster. Staging runs it first, ``tools/promote.py`` copies it to main.
+  every cluster. Staging runs it first, ``homelab/promote/command.py`` copies it to main.
 * ``homelab:apps``: the app routes of this cluster.
 * ``homelab:promotion``: the staging gate of main.
 * ``homelab:cloudflareApiToken`` (and ``homelab:cloudflareDnsApiToken``): secrets, always set

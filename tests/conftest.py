@@ -1,4 +1,4 @@
-"""The one shared fixture: the real program run under the SDK's mock monitor (tools/mockrun.py).
+"""The one shared fixture: the real program run under the SDK's mock monitor (homelab/plan/mockrun.py).
 
 ``plans[stack]`` is the unchanged stack file's run (made once per session); ``run_program``
 runs the program again with a changed config, for tests of refusals and variants; ``project``
@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tools import mockrun
-from tools.mockrun import Plan, Registration
+from homelab.plan import mockrun
+from homelab.plan.mockrun import Plan, Registration
 
 STACKS = ("main", "staging")
 SCHEMAS = mockrun.ROOT.parent / "shared" / "schemas"
@@ -177,8 +177,8 @@ class Project:
         self.write(stack, cfg)
 
     def plan(self, stack: str, *args: str, capsys: pytest.CaptureFixture[str]) -> Outcome:
-        """`python -m tools.plan --stack <stack>` in this project; records every registration."""
-        from tools import plan as plan_cmd
+        """`homelab plan --stack <stack>` in this project; records every registration."""
+        from homelab.plan import command as plan_cmd
 
         registered: list[Registration] = []
         original = mockrun.RecordingMonitor._record
@@ -221,7 +221,7 @@ def need_helm() -> None:
     broken setup), a developer's machine without them skips with the reason."""
     import os
 
-    from tools import charts, helm
+    from homelab.plan import charts, helm
 
     reason = None
     try:
@@ -245,7 +245,7 @@ class _PlanRuns(dict):
         import contextlib
         import io
 
-        from tools import plan as plan_cmd
+        from homelab.plan import command as plan_cmd
 
         need_helm()
         out, err = io.StringIO(), io.StringIO()
@@ -259,5 +259,5 @@ class _PlanRuns(dict):
 
 @pytest.fixture(scope="session")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PlanRun]:
-    """``planned[stack]``: `python -m tools.plan --stack <stack>` as a newcomer runs it."""
+    """``planned[stack]``: `homelab plan --stack <stack>` as a newcomer runs it."""
     return _PlanRuns(tmp_path_factory.mktemp("rendered"))

@@ -21,15 +21,15 @@ from typing import Any
 
 import pytest
 
+from homelab.doctor import credentials, preflight
+from homelab.doctor.checks_preflight import GROUPS
+from homelab.doctor.expected import Expected, load
+from homelab.doctor.preflight_plan import HelmTarget, Wanted, wanted
+from homelab.doctor.report import Check, ordered
+from homelab.doctor.runner import Options
+from homelab.plan.mockrun import Plan
 from tests import fakes
 from tests.fakes import TOKEN, CloudflareState, FakeApi, write_kubeconfig
-from tools.doctor import credentials, preflight
-from tools.doctor.checks_preflight import GROUPS
-from tools.doctor.expected import Expected, load
-from tools.doctor.preflight_plan import HelmTarget, Wanted, wanted
-from tools.doctor.report import Check, ordered
-from tools.doctor.runner import Options
-from tools.mockrun import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "0123456789abcdef0123456789abcdef"

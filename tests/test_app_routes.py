@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
+from homelab.plan.mockrun import Plan
 from tests.conftest import RunProgram, stack_config
-from tools.mockrun import Plan
 
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from homelab.plan import cel_check, charts, helm, render
+from homelab.plan.mockrun import Plan
+from homelab.plan.schema_check import split_api_version
 from tests.conftest import STACKS, Project, need_helm
-from tools import cel_check, charts, helm, render
-from tools.mockrun import Plan
-from tools.schema_check import split_api_version
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
@@ -316,10 +316,10 @@ def test_a_cel_failure_fails_the_plan(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Through `python -m tools.plan`: exit 1 with the object, the path and the rule's message.
+    """Through `homelab plan`: exit 1 with the object, the path and the rule's message.
     The charts' rendering is the session's (their CRDs), not done again."""
     from components import envoy_gateway
-    from tools import plan as plan_cmd
+    from homelab.plan import command as plan_cmd
 
     real = envoy_gateway.gateway_spec
 

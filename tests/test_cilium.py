@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS, RunProgram, stack_config
-from tools.mockrun import Plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 POOL = "kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from homelab.plan import mockrun
+from homelab.plan.mockrun import Plan, Registration
 from tests.conftest import STACKS, RunProgram, stack_config
-from tools import mockrun
-from tools.mockrun import Plan, Registration
 
 TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared"
 CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig"
@@ -225,7 +225,7 @@ def test_tunnel_secret_and_token_never_in_plain_text(plans: dict[str, Plan], sta
 
 
 def test_plan_shows_cloudflare_beside_kubernetes(plans: dict[str, Plan]) -> None:
-    from tools import plan as plan_cmd
+    from homelab.plan import command as plan_cmd
 
     lines = plan_cmd.tree(plans["main"])
     tunnel = next(i for i, line in enumerate(lines) if "homelab:cloudflare_tunnel:CloudflareTunnel" in line)

@@ -9,8 +9,8 @@ import pytest
 
 from components import config
 from components.config import ConfigError
+from homelab.plan import mockrun
 from tests.conftest import STACKS, RunProgram, app, stack_config
-from tools import mockrun
 
 #: Both tokens, as `pulumi config set --secret` leaves them.
 SECRETS = [f"homelab:{config.API_TOKEN_KEY}", f"homelab:{config.DNS_TOKEN_KEY}"]

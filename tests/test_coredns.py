@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
-from tools.mockrun import Plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -37,6 +37,11 @@ import pytest
 from components import config
 from components.homelab import homelab_values
 from components.stack_files import read_stack_file
+from homelab.doctor import checks_dns, credentials, kube
+from homelab.doctor import command as cli
+from homelab.doctor.expected import Expected
+from homelab.doctor.report import Check, Status
+from homelab.doctor.runner import Options, run
 from tests import fakes
 from tests.conftest import Project
 from tests.fakes import (
@@ -52,11 +57,6 @@ from tests.fakes import (
     selected,
     write_kubeconfig,
 )
-from tools.doctor import __main__ as cli
-from tools.doctor import checks_dns, credentials, kube
-from tools.doctor.expected import Expected
-from tools.doctor.report import Check, Status
-from tools.doctor.runner import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "doctor_fixtures"
@@ -579,7 +579,7 @@ def test_a_healthy_homelab_passes_every_check(homelab: Homelab, variant: str) ->
 def test_the_checks_are_the_seed_s_troubleshooting_section_in_its_order(homelab: Homelab) -> None:
     exp = expected("main")
     homelab.load(exp)
-    from tools.doctor.report import GROUPS, ordered
+    from homelab.doctor.report import GROUPS, ordered
 
     checks = ordered(homelab.run(exp))
     assert sorted(c.name for c in checks) == sorted(HEALTHY_NAMES["main"])
@@ -590,7 +590,13 @@ def test_the_checks_are_the_seed_s_troubleshooting_section_in_its_order(homelab:
 
 def test_what_doctor_expects_comes_from_the_stack_config() -> None:
     """The names and values the program builds, pinned to the seed's, for both stacks."""
-    from tools.doctor.expected import CLOUDFLARED, CLOUDFLARED_TOKEN_SECRET, TUNNEL_CNAME_SUFFIX, lease_name, txt_names
+    from homelab.doctor.expected import (
+        CLOUDFLARED,
+        CLOUDFLARED_TOKEN_SECRET,
+        TUNNEL_CNAME_SUFFIX,
+        lease_name,
+        txt_names,
+    )
 
     main, staging = expected("main+public"), expected("staging")
     assert [(g.name, g.address) for g in main.gateways] == [
@@ -1288,7 +1294,7 @@ def test_the_token_comes_from_the_environment_or_the_pulumi_cli(tmp_path: Path) 
 def test_an_unexpected_answer_is_one_fail_line_not_a_traceback(
     homelab: Homelab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tools.doctor import runner
+    from homelab.doctor import runner
 
     exp = expected("main")
     homelab.load(exp)
@@ -1603,7 +1609,7 @@ def test_public_dns_failures_name_their_cause(homelab: Homelab, monkeypatch: pyt
 
 def test_pure_checks_without_a_server() -> None:
     """The judgements are plain functions of the API's objects (no server needed)."""
-    from tools.doctor import checks_cloudflare, checks_cluster, checks_gateway
+    from homelab.doctor import checks_cloudflare, checks_cluster, checks_gateway
 
     exp = expected("main+public")
     objects, cf = cluster_objects(exp), cloudflare_state(exp)
@@ -1674,7 +1680,7 @@ def test_pure_checks_without_a_server() -> None:
 
 def test_redaction_hides_tokens_but_leaves_words_whole() -> None:
     """A token of one character is no token: hiding it would print `conte[secret]t`."""
-    from tools.doctor.report import redact
+    from homelab.doctor.report import redact
 
     check = Check("Access", "cluster main", Status.FAIL, "context main: proxy refused x-token-abcdefgh", "fix it")
     (shown,) = redact([check], ["x", "abcdefgh"])

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from components import names
+from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
-from tools.mockrun import Plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DOMAIN = {"main": "example.com", "staging": "example.net"}

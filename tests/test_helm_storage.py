@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from components.envoy_gateway import crds_values
+from homelab.plan import command as plan_cmd
+from homelab.plan import helm, helm_storage, render
+from homelab.plan.charts import Chart
 from tests.conftest import STACKS, PlanRun, need_helm
-from tools import helm, helm_storage, render
-from tools import plan as plan_cmd
-from tools.charts import Chart
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "charts"
 CRDS_PACKAGE = SHARED / "gateway-crds-helm-v1.9.0.tgz"

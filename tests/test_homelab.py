@@ -183,7 +183,7 @@ def test_the_program_itself_refuses_without_the_plan_s_preflight(project: Projec
     import pulumi
 
     from components.homelab import ConfigRefused
-    from tools import mockrun
+    from homelab.plan import mockrun
 
     project.change("staging", lambda cfg: cfg["homelab:cluster"]["externalDns"].update({"ownerId": "homelab"}))
     registered: list[Any] = []

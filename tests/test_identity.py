@@ -9,7 +9,7 @@ produce: context ``admin@lab`` (as Talos names it, not ``lab``), its own account
 (not ``external.<domain>``), external-dns owner id, domain and Cilium cluster id.
 
 Every expectation is a literal: the mock's answers (tunnel ids, the tunnel token, the tunnel
-secret) were worked out by hand with ``hashlib``/``uuid`` as tools/mockrun.py computes them.
+secret) were worked out by hand with ``hashlib``/``uuid`` as homelab/plan/mockrun.py computes them.
 The second half checks that every Secret the program writes, and every secret input of the
 Cloudflare side, is marked secret in the inputs Pulumi registers, on every stack.
 """
@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
+from homelab.plan import mockrun
+from homelab.plan.mockrun import Plan, Registration
 from tests.conftest import Project, linking_tests_to_code
-from tools import mockrun
-from tools.mockrun import Plan, Registration
 
 LAB = "lab"
 STACKS = ("main", "staging", LAB)

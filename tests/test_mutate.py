@@ -1,4 +1,4 @@
-"""`make mutate` (tools/mutate.py): the score it prints and how it fails."""
+"""`make mutate` (homelab/mutate.py): the score it prints and how it fails."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import mutate
+from homelab import mutate
 
 
 def test_score_leaves_out_equivalent_survivors_and_timeouts() -> None:
@@ -26,13 +26,15 @@ def test_score_leaves_out_equivalent_survivors_and_timeouts() -> None:
 
 
 def test_score_of_nothing_checked_is_none() -> None:
-    assert mutate.score({"tools.promote.x_c__mutmut_1": "not checked"}, [], set())[0] is None
+    assert mutate.score({"homelab.promote.command.x_c__mutmut_1": "not checked"}, [], set())[0] is None
 
 
 def test_equivalents_file_takes_names_and_ignores_reasons(tmp_path: Path) -> None:
     listed = tmp_path / "equivalents.txt"
-    listed.write_text("# header\n\ncomponents.kube.x_a__mutmut_5  # only a docstring\ntools.promote.x_c__mutmut_9\n")
-    assert mutate.equivalents(listed) == {"components.kube.x_a__mutmut_5", "tools.promote.x_c__mutmut_9"}
+    listed.write_text(
+        "# header\n\ncomponents.kube.x_a__mutmut_5  # only a docstring\nhomelab.promote.command.x_c__mutmut_9\n"
+    )
+    assert mutate.equivalents(listed) == {"components.kube.x_a__mutmut_5", "homelab.promote.command.x_c__mutmut_9"}
     assert mutate.equivalents(tmp_path / "absent.txt") == set()
 
 

@@ -1,4 +1,4 @@
-"""No object of the plan goes into a namespace that nothing creates (tools/namespaces.py)."""
+"""No object of the plan goes into a namespace that nothing creates (homelab/plan/namespaces.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from homelab.plan import namespaces
+from homelab.plan.mockrun import Plan
 from tests.conftest import Project, app
-from tools import namespaces
-from tools.mockrun import Plan
 
 
 def without_app_namespaces(plan: Plan) -> Plan:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
-from tools.mockrun import Plan
 
 NET = {"main": "10.11", "staging": "10.12"}
 POD_CIDR = {"main": "10.201.0.0/16", "staging": "10.202.0.0/16"}

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from homelab.plan import command as plan_cmd
+from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS, PlanRun, Project, stack_config
-from tools import plan as plan_cmd
-from tools.mockrun import Plan
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -165,7 +165,7 @@ def test_warm_setup_costs_under_a_second() -> None:
     import subprocess
     import time
 
-    from tools import mockrun
+    from homelab.plan import mockrun
 
     warm = subprocess.run(["bash", "tools/setup.sh", "--check"], cwd=mockrun.ROOT, capture_output=True, check=False)
     if warm.returncode != 0:  # never install anything from a test: `make test` runs setup first

@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from homelab.doctor import preflight
+from homelab.doctor.checks_preflight import GROUPS
+from homelab.doctor.kube import METADATA_LIST
+from homelab.doctor.preflight_plan import HelmTarget, Wanted, chart_objects, plural
+from homelab.plan.mockrun import Plan
 from tests import preflight_support
 from tests.fakes import TOKEN, closed_port, write_kubeconfig
 from tests.preflight_support import (
@@ -30,11 +35,6 @@ from tests.preflight_support import (
     gateway_class_and_issuer,
     render,
 )
-from tools.doctor import preflight
-from tools.doctor.checks_preflight import GROUPS
-from tools.doctor.kube import METADATA_LIST
-from tools.doctor.preflight_plan import HelmTarget, Wanted, chart_objects, plural
-from tools.mockrun import Plan
 
 # the shared fixtures (tests/preflight_support.py): pytest finds them under these names
 loopback_only = preflight_support.loopback_only
@@ -205,7 +205,7 @@ def test_plural_and_chart_objects() -> None:
 def cli(
     lab: Lab, plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
-    """``python -m tools.doctor.preflight`` in-process: the session's plan, the stand-in renderer."""
+    """``homelab preflight`` in-process: the session's plan, the stand-in renderer."""
     monkeypatch.setattr(preflight, "plan_of", lambda stack, root: plans[stack])
     monkeypatch.setattr(preflight, "chart_renderer", lambda plan: render)
     monkeypatch.setenv("KUBECONFIG", str(lab.kubeconfig))

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from homelab.doctor.checks_preflight import check_namespace
+from homelab.doctor.expected import Expected
+from homelab.doctor.preflight_plan import HelmTarget, RenderUnavailableError
 from tests import preflight_support
 from tests.preflight_support import (
     ADOPTING,
@@ -24,9 +27,6 @@ from tests.preflight_support import (
     release_secret,
     service,
 )
-from tools.doctor.checks_preflight import check_namespace
-from tools.doctor.expected import Expected
-from tools.doctor.preflight_plan import HelmTarget, RenderUnavailableError
 
 # the shared fixtures (tests/preflight_support.py): pytest finds them under these names
 loopback_only = preflight_support.loopback_only

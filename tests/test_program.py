@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
-from tools.mockrun import Plan
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 
@@ -60,7 +60,7 @@ def test_a_process_that_ran_the_program_can_fork_and_run_it_again() -> None:
     import threading
     import time
 
-    from tools import mockrun
+    from homelab.plan import mockrun
 
     before = threading.active_count()
     mockrun.run("main")

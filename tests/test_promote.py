@@ -1,4 +1,4 @@
-"""Promotion of staging's release settings to main (tools/promote.py).
+"""Promotion of staging's release settings to main (homelab/promote/command.py).
 
 Every test works on copies of the stack files in tmp_path; the real files are never written.
 """
@@ -15,8 +15,11 @@ import pytest
 from ruamel.yaml.comments import CommentedMap
 
 from components.config import Release
-from tools import promote, promote_checks, promote_edit, stackfile_rt
-from tools.mockrun import ROOT
+from homelab.plan.mockrun import ROOT
+from homelab.promote import checks as promote_checks
+from homelab.promote import command as promote
+from homelab.promote import edit as promote_edit
+from homelab.promote import roundtrip as stackfile_rt
 
 STACK_FILES = ("Pulumi.main.yaml", "Pulumi.staging.yaml")
 RELEASE = "homelab:release"
@@ -942,11 +945,11 @@ def test_help_shows_the_module_doc_and_every_option(
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(
-        "usage: python -m tools.promote [-h] --from FROM_STACK --to TO_STACK [--apply] [--root ROOT] "
-        "[--from-file FROM_FILE]\n                               [--to-file TO_FILE]\n\n"
+        "usage: homelab promote [-h] --from FROM_STACK --to TO_STACK [--apply] [--root ROOT] "
+        "[--from-file FROM_FILE]\n                       [--to-file TO_FILE]\n\n"
         "Promote the release settings staging runs to main.\n\n"
         # the examples keep their indentation
-        "    python -m tools.promote --from staging --to main            (make promote FROM=staging TO=main)\n"
+        "    homelab promote --from staging --to main            (make promote FROM=staging TO=main)\n"
     )
     assert out.endswith(
         "options:\n"

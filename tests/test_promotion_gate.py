@@ -9,8 +9,8 @@ import pytest
 
 from components.config import ConfigError
 from components.promotion import PromotionGateError, unrun_versions
+from homelab.plan.mockrun import Plan, Registration
 from tests.conftest import RunProgram, stack_config
-from tools.mockrun import Plan, Registration
 
 STAGING_REF = "organization/homelab/staging"
 REF = "pulumi:pulumi:StackReference"

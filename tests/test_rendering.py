@@ -1,7 +1,7 @@
 """What actually runs: every release rendered by helm from the pinned charts, for both stacks.
 
 The expected values are the seed's and DESIGN.md's, written out. The plan behind ``planned`` is
-`python -m tools.plan --stack <stack>` exactly as a newcomer runs it (rendering and validation on).
+`homelab plan --stack <stack>` exactly as a newcomer runs it (rendering and validation on).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from homelab.plan import charts, helm, render
 from tests.conftest import STACKS, PlanRun, Project, RunProgram, need_helm, stack_config
-from tools import charts, helm, render
 
 NET = {"main": "10.11", "staging": "10.12"}
 POD_CIDR = {"main": "10.201.0.0/16", "staging": "10.202.0.0/16"}
@@ -213,7 +213,7 @@ def test_a_missing_chart_stops_the_plan(
     for name in ("SHARED", "CACHE"):
         monkeypatch.setattr(charts, name, tmp_path / name.lower())
     monkeypatch.delenv("HOMELAB_CHARTS", raising=False)
-    from tools import plan as plan_cmd
+    from homelab.plan import command as plan_cmd
 
     capsys.readouterr()
     code = plan_cmd.main(["--stack", "staging", "--root", str(project.root), "--no-validate"])
@@ -326,7 +326,7 @@ def test_a_rendered_object_kubernetes_refuses_fails_the_plan(
     the object, the path and the message, and the rendering marked."""
     need_helm()
     from components import coredns
-    from tools import plan as plan_cmd
+    from homelab.plan import command as plan_cmd
 
     real = coredns.helm_values
     monkeypatch.setattr(coredns, "helm_values", lambda cluster: {**real(cluster), "replicaCount": "two"})
@@ -364,8 +364,8 @@ def test_crds_a_release_installs_are_rendered(planned: dict[str, PlanRun], stack
 def test_rendering_twice_writes_the_same_files() -> None:
     """Cilium's chart generates new certificates on every render; the files must not change."""
     need_helm()
-    from tools import mockrun
-    from tools import plan as plan_cmd
+    from homelab.plan import command as plan_cmd
+    from homelab.plan import mockrun
 
     plan = mockrun.run("main")
     (spec,) = [s for s in render.release_specs(plan) if s.release == "cilium"]
@@ -394,7 +394,7 @@ def test_a_program_resource_the_rendered_crd_refuses_is_a_problem(
 def gateway_crds() -> list[render.Rendered]:
     """The Gateway API and Envoy Gateway CRDs as gateway-crds-helm renders them."""
     need_helm()
-    from tools import mockrun
+    from homelab.plan import mockrun
 
     (spec,) = [s for s in render.release_specs(mockrun.run("staging")) if s.release == "envoy-gateway-crds"]
     return [render.render_release(spec, helm.find(), charts.locate(spec.chart), "1.35")]
@@ -443,7 +443,7 @@ def test_doctor_s_recorded_cilium_config_is_what_the_chart_renders(planned: dict
 def test_an_app_namespace_a_chart_creates_is_refused(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     """Cilium's chart creates the namespace `cilium-secrets`: an app must not create it too."""
     need_helm()
-    from tools import plan as plan_cmd
+    from homelab.plan import command as plan_cmd
 
     app = {
         "name": "whoami",

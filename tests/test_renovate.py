@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from homelab.plan import mockrun
 from tests.conftest import stack_config
-from tools import mockrun
 
 CONFIG = json.loads((mockrun.ROOT / "renovate.json").read_text())
 MANAGERS: list[dict[str, Any]] = CONFIG["customManagers"]

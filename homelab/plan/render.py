@@ -1,0 +1,444 @@
+"""Render every Helm release of a plan with the real charts, and validate what would run.
+
+A value can be accepted by a chart's schema and still render into the wrong thing, so the plan
+renders each release exactly as the program hands it to Helm (release name, namespace, values,
+CRDs where the release installs them) with ``helm template --kube-version <the cluster's>``, the
+way GitOps homelabs render every HelmRelease in CI. Releases render in parallel.
+
+What is validated:
+
+* every rendered object and every built-in object the program creates (Namespace, Secret,
+  Deployment...) against the Kubernetes JSON schemas of the cluster's version
+  (``kubernetes-validate``, strict: unknown fields are errors);
+* every custom resource the program creates against the CRDs the charts render (Gateway API and
+  Envoy Gateway from ``gateway-crds-helm``, cert-manager's from its chart). Cilium's CRDs are not
+  in its chart (the operator creates them at run time): those objects are checked against
+  ``../shared/schemas`` by :mod:`homelab.plan.schema_check`, and said so here.
+* every custom resource (rendered or the program's) against the CEL rules of its rendered CRD
+  (``x-kubernetes-validations``, after the schema's defaults, as on create: :mod:`homelab.plan.cel_check`).
+
+What is not: admission webhooks, server-side defaults beyond the CRDs' structural ones, CEL cost
+limits, transition rules (they need an old object).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft7Validator, Draft202012Validator
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from homelab.plan.charts import Chart, locate, release_chart
+from homelab.plan.mockrun import SECRET_SHOWN, Plan, Registration, is_secret, reveal
+from homelab.plan.schema_check import (
+    BUILTIN_GROUPS,
+    Problem,
+    json_path,
+    object_label,
+    split_api_version,
+    validation_errors,
+)
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+#: A chart the provider renders client-side and applies object by object (no release Secret).
+HELM_CHART = "kubernetes:helm.sh/v4:Chart"
+#: Objects Helm runs as hooks; ``helm.v4.Chart`` never applies them (``cmd.DisableHooks = true``).
+HOOK_ANNOTATION = "helm.sh/hook"
+#: libyaml when PyYAML has it: the Envoy Gateway CRDs alone are megabytes of YAML (2.5 s in Python).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RenderError(Exception):
+    """helm could not render a release; the message names it."""
+
+
+@dataclass(frozen=True, eq=False)
+class ReleaseSpec:
+    """One Helm release as the program registers it."""
+
+    component: str  # the top-level component's name: the folder under rendered/<stack>/
+    release: str
+    namespace: str
+    chart: Chart
+    values: Mapping[str, Any]
+    include_crds: bool
+    #: True for a ``helm.v3.Release`` (Helm stores it in a Secret and runs its hooks); False for
+    #: a ``helm.v4.Chart``, whose objects become resources of their own named ``<prefix>:<name>``.
+    stored: bool = True
+    #: ``helm.v4.Chart``'s ``resourcePrefix``: the first part of each object's resource name.
+    resource_prefix: str = ""
+
+    def resource_name(self, obj: Mapping[str, Any]) -> str:
+        """The Pulumi resource an object of a ``helm.v4.Chart`` becomes (pulumi-kubernetes
+        v4.32 provider/pkg/provider/yaml/v2/yaml.go ``register``)."""
+        meta = obj.get("metadata") or {}
+        name = f"{meta['namespace']}/{meta.get('name')}" if meta.get("namespace") else str(meta.get("name"))
+        return f"{self.resource_prefix}:{name}" if self.resource_prefix else name
+
+
+@dataclass
+class Rendered:
+    spec: ReleaseSpec
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    #: helm's stdout as printed (manifest, then hooks) and the package it rendered: what
+    #: homelab/plan/helm_storage.py sizes the release Secret from
+    text: str = ""
+    package: Path | None = None
+
+
+def slug(text: str) -> str:
+    """``text`` as a file name: anything but letters, digits, ``.``, ``_`` and ``-`` becomes ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+
+
+def component_folder(plan: Plan, res: Registration) -> str:
+    """The folder under ``rendered/<stack>/`` of a resource: its top-level component's name."""
+    top = plan.component_of(res)
+    return slug(top.name) if top is not None else "stack"
+
+
+def object_key(obj: Mapping[str, Any], default_name: str = "") -> tuple[str, str, str, str]:
+    """(API group, kind, namespace, name) of a Kubernetes object: what makes it one object."""
+    meta = obj.get("metadata") or {}
+    api_version = str(obj.get("apiVersion") or "")
+    group = api_version.split("/", 1)[0] if "/" in api_version else ""
+    return (group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or default_name))
+
+
+def release_specs(plan: Plan) -> list[ReleaseSpec]:
+    """Every ``helm.v3.Release`` and ``helm.v4.Chart`` of the plan, as helm renders them."""
+    specs = []
+    for res in [*plan.of_type(HELM_RELEASE), *plan.of_type(HELM_CHART)]:
+        inputs = res.plain_inputs
+        stored = res.type == HELM_RELEASE
+        specs.append(
+            ReleaseSpec(
+                component=component_folder(plan, res),
+                release=str(inputs.get("name") or res.name),
+                namespace=str(inputs.get("namespace") or "default"),
+                chart=release_chart(inputs),
+                values=inputs.get("values") or {},
+                include_crds=not inputs.get("skipCrds", False),
+                stored=stored,
+                resource_prefix="" if stored else str(inputs.get("resourcePrefix") or res.name),
+            )
+        )
+    return sorted(specs, key=lambda s: (s.component, s.release))
+
+
+def _applied(rendered: Rendered) -> Rendered:
+    """What the provider applies of a render: a ``helm.v4.Chart`` drops the hooks."""
+    if not rendered.spec.stored:
+        rendered.objects = [
+            o for o in rendered.objects if HOOK_ANNOTATION not in ((o.get("metadata") or {}).get("annotations") or {})
+        ]
+    return rendered
+
+
+def helm_command(helm: Path | str, spec: ReleaseSpec, package: Path, values_file: Path, kube_version: str) -> list[str]:
+    return [
+        str(helm),
+        "template",
+        spec.release,
+        str(package),
+        "--namespace",
+        spec.namespace,
+        "--values",
+        str(values_file),
+        "--kube-version",
+        kube_version,
+        "--include-crds" if spec.include_crds else "--skip-crds",
+    ]
+
+
+def render_one(spec: ReleaseSpec, helm: Path | str, package: Path, kube_version: str) -> Rendered:
+    with tempfile.TemporaryDirectory(prefix="homelab-render-") as tmp:
+        values_file = Path(tmp) / "values.json"
+        values_file.write_text(json.dumps(spec.values))
+        cmd = helm_command(helm, spec, package, values_file, kube_version)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RenderError(f"helm template {spec.release} ({spec.chart.file}): {done.stderr.strip()}")
+    try:
+        objects = [doc for doc in yaml.load_all(done.stdout, Loader=_LOADER) if isinstance(doc, dict) and doc]
+    except yaml.YAMLError as exc:
+        raise RenderError(f"helm template {spec.release}: output is not YAML: {exc}") from None
+    return Rendered(spec, objects, text=done.stdout, package=package)
+
+
+#: Renders of this process by everything that decides them: a process that plans many times
+#: (the tests, the benchmarks) runs helm and parses its megabytes of YAML once per release.
+_RENDERS: dict[tuple[str, ...], Rendered] = {}
+_RENDERS_LOCK = threading.Lock()
+
+
+def render_release(spec: ReleaseSpec, helm: Path | str, package: Path, kube_version: str) -> Rendered:
+    """:func:`render_one`, once per process for the same inputs (each caller gets its own copy)."""
+    stat = package.stat()
+    key = (
+        str(helm),
+        str(package),
+        f"{stat.st_mtime_ns}/{stat.st_size}",
+        kube_version,
+        spec.release,
+        spec.namespace,
+        str(spec.include_crds),
+        json.dumps(spec.values, sort_keys=True),
+    )
+    with _RENDERS_LOCK:
+        known = _RENDERS.get(key)
+    if known is None:
+        known = render_one(spec, helm, package, kube_version)
+        with _RENDERS_LOCK:
+            _RENDERS[key] = known
+    return Rendered(spec, copy.deepcopy(known.objects), text=known.text, package=package)
+
+
+def render(
+    plan: Plan, helm: Path | str, kube_version: str, charts_dir: Path | None = None, workers: int = 4
+) -> list[Rendered]:
+    """Every release of ``plan``, rendered in parallel. Raises ChartError (a chart is missing)
+    before anything runs, RenderError when helm fails."""
+    specs = release_specs(plan)
+    packages = [locate(spec.chart, charts_dir) for spec in specs]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(specs)))) as pool:
+        futures = [
+            pool.submit(render_release, spec, helm, pkg, kube_version)
+            for spec, pkg in zip(specs, packages, strict=True)
+        ]
+        return [_applied(f.result()) for f in futures]
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+
+def object_file(obj: Mapping[str, Any], default_name: str = "unnamed", default_kind: str = "Object") -> str:
+    """``<Kind>-<namespace>-<name>.yaml`` (``<Kind>-<name>.yaml`` when cluster-scoped)."""
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace")
+    name = f"{obj.get('kind', default_kind)}-{(ns + '-') if ns else ''}{meta.get('name', default_name)}"
+    return slug(name) + ".yaml"
+
+
+def rendered_files(rendered: Iterable[Rendered], dump: Any) -> dict[str, str]:
+    """``<component>/chart/<Kind>-<namespace>-<name>.yaml`` -> content, one file per object."""
+    files: dict[str, str] = {}
+    for r in rendered:
+        for obj in r.objects:
+            rel = f"{r.spec.component}/chart/{object_file(obj)}"
+            if rel in files:  # two objects of one name and kind in one component: keep both, visibly
+                rel = rel.removesuffix(".yaml") + f".{slug(r.spec.release)}.yaml"
+            header = f"# rendered by helm from {r.spec.chart.file} ({owner(r.spec, obj)})\n"
+            files[rel] = header + dump(_secret_data_hidden(obj))
+    return dict(sorted(files.items()))
+
+
+#: What a chart Secret's values show as in rendered files.
+SECRET_DATA_SHOWN = "[Secret data: not written]"
+
+
+def _secret_data_hidden(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A chart's Secrets hold key material helm generates on every render (Cilium's CA and
+    Hubble certificates: with a cluster, the chart reuses the live CA through `lookup`): not
+    written, so a rendering is the same twice and holds no private key."""
+    if obj.get("kind") != "Secret":
+        return obj
+    out = dict(obj)
+    for key in ("data", "stringData"):
+        if isinstance(out.get(key), dict):
+            out[key] = dict.fromkeys(out[key], SECRET_DATA_SHOWN)
+    return out
+
+
+def counts(rendered: Iterable[Rendered]) -> list[tuple[str, str, int]]:
+    """(release, chart file, objects) per release."""
+    return [(r.spec.release, r.spec.chart.file, len(r.objects)) for r in rendered]
+
+
+def resource_type(obj: Mapping[str, Any]) -> str:
+    """The Pulumi type token of a Kubernetes object (core kinds are ``core/v1``)."""
+    api_version = str(obj.get("apiVersion") or "")
+    return f"kubernetes:{api_version if '/' in api_version else 'core/' + api_version}:{obj.get('kind')}"
+
+
+def owner(spec: ReleaseSpec, obj: Mapping[str, Any]) -> str:
+    """Which Pulumi resource applies a rendered object: the release, or its own resource."""
+    if spec.stored:
+        return f"release {spec.release}"
+    return f"helm.v4.Chart {spec.release}: resource {spec.resource_name(obj)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def _k8s_schema_dir(kube_version: str) -> Path:
+    import kubernetes_validate
+
+    base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    folder = base / f"v{kube_version}.0-local-strict"
+    if not folder.is_dir():
+        known = sorted(p.name.split("-")[0] for p in base.iterdir() if p.name.endswith("-local-strict"))
+        raise RenderError(
+            f"no Kubernetes schemas for {kube_version} in kubernetes-validate (it has {', '.join(known)})"
+        )
+    return folder
+
+
+@functools.cache
+def _k8s_registry(kube_version: str) -> Registry:
+    folder = _k8s_schema_dir(kube_version)
+    definitions = json.loads((folder / "_definitions.json").read_text())
+    return Resource.from_contents(definitions, default_specification=DRAFT202012) @ Registry()
+
+
+@functools.cache
+def _k8s_validator(kube_version: str, kind: str, api_version: str) -> Validator | None:
+    """kubernetes-validate's strict schema for a built-in kind, None when it has none."""
+    folder = _k8s_schema_dir(kube_version)
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = folder / f"{kind.lower()}-{group_version}.json"
+    if not path.is_file():
+        return None
+    schema = json.loads(path.read_text())
+    return Draft202012Validator(schema, registry=_k8s_registry(kube_version))
+
+
+#: JSON-schema keywords whose subschemas only add constraints to fields declared beside them
+#: (structural schemas): closing them would refuse the fields their siblings declare.
+_JUNCTORS = frozenset({"allOf", "anyOf", "oneOf", "not"})
+
+
+def _closed(schema: Any, inside_junctor: bool = False) -> Any:
+    """A CRD's openAPIV3Schema as the API server applies it with strict field validation:
+    objects with ``properties`` take no other keys unless they say so; ``nullable`` admits null."""
+    if isinstance(schema, dict):
+        out = {k: _closed(v, inside_junctor or k in _JUNCTORS) for k, v in schema.items()}
+        if (
+            not inside_junctor
+            and "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            out["additionalProperties"] = False
+        if out.get("nullable") is True and isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        return out
+    if isinstance(schema, list):
+        return [_closed(v, inside_junctor) for v in schema]
+    return schema
+
+
+def crd_validators(rendered: Iterable[Rendered]) -> dict[tuple[str, str, str], Validator]:
+    """(group, version, kind) -> validator, for every served version of every rendered CRD."""
+    out: dict[tuple[str, str, str], Validator] = {}
+    for r in rendered:
+        for obj in r.objects:
+            if obj.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = obj.get("spec") or {}
+            group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
+            for version in spec.get("versions") or []:
+                schema = ((version.get("schema") or {}).get("openAPIV3Schema")) or None
+                if version.get("served") and schema and group and kind:
+                    closed = _closed(copy.deepcopy(schema))
+                    checker = Draft7Validator.FORMAT_CHECKER  # ipv4, ipv6, hostname... as the API server
+                    out[(group, version["name"], kind)] = Draft7Validator(closed, format_checker=checker)
+    return out
+
+
+#: API groups whose CRDs no chart renders: the operator creates them (Cilium). Checked against
+#: ../shared/schemas by homelab/plan/schema_check.py instead.
+RUNTIME_CRDS = frozenset({"cilium.io"})
+
+
+def _problems(label: str, validator: Validator, obj: Mapping[str, Any]) -> list[Problem]:
+    return [Problem(label, json_path(path), message) for path, message, _ in validation_errors(validator, obj)]
+
+
+def validate_object(
+    obj: Mapping[str, Any], kube_version: str, crds: Mapping[tuple[str, str, str], Validator], label: str
+) -> list[Problem]:
+    api_version, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
+    group, version = split_api_version(api_version)
+    if (group, version, kind) in crds:
+        return _problems(label, crds[(group, version, kind)], obj)
+    if group in RUNTIME_CRDS:
+        return []
+    validator = _k8s_validator(kube_version, kind, api_version) if group in BUILTIN_GROUPS else None
+    if validator is None:
+        return [
+            Problem(
+                label,
+                "kind",
+                f"no schema for {kind} {api_version}: neither Kubernetes {kube_version} nor a rendered CRD",
+            )
+        ]
+    return _problems(label, validator, obj)
+
+
+def _program_objects(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for res in plan.resources:
+        if not res.custom or not res.type.startswith("kubernetes:") or res.type in (HELM_RELEASE, HELM_CHART):
+            continue
+        if res.type.startswith("pulumi:providers:"):
+            continue
+        obj = res.k8s_object
+        out.append((f"{object_label(obj)} ({res.name})", _stand_ins(res.inputs)))
+    return out
+
+
+def _stand_ins(value: Any) -> Any:
+    """The object with every secret's strings replaced by ``[secret]``, its shape kept (a
+    Secret's ``stringData`` stays a mapping): validated without a secret in reach of a message."""
+    if is_secret(value):
+        return _masked(reveal(value))
+    if isinstance(value, dict):
+        return {k: _stand_ins(v) for k, v in value.items() if k != "__meta"}
+    if isinstance(value, list):
+        return [_stand_ins(v) for v in value]
+    return value
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return SECRET_SHOWN if isinstance(value, str) else value
+
+
+def problems(rendered: Sequence[Rendered], plan: Plan, kube_version: str) -> list[str]:
+    """One line per problem: ``<object>  <path>  <message>``, rendered objects first, then the
+    CRDs' CEL rules each custom resource fails (:mod:`homelab.plan.cel_check`)."""
+    from homelab.plan import cel_check
+
+    crds = crd_validators(rendered)
+    found: list[Problem] = []
+    checked: list[tuple[str, dict[str, Any]]] = []
+    for r in rendered:
+        for obj in r.objects:
+            label = f"{r.spec.release}: {object_label(obj)}"
+            found += validate_object(obj, kube_version, crds, label)
+            checked.append((label, obj))
+    for label, obj in _program_objects(plan):
+        found += validate_object(obj, kube_version, crds, label)
+        checked.append((label, obj))
+    rendered_crds = (obj for r in rendered for obj in r.objects if obj.get("kind") == "CustomResourceDefinition")
+    return [str(p) for p in found] + cel_check.problems(rendered_crds, checked)

