@@ -7,7 +7,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as kubernetes
 
-from components import config, homelab
+from components import settings as program_settings
 from components.app_route import app_routes
 from components.cert_manager import CertManager
 from components.cilium import Cilium
@@ -16,8 +16,9 @@ from components.coredns import CoreDns
 from components.envoy_gateway import EnvoyGateway
 from components.external_dns import ExternalDns
 from components.promotion import StagingGate
+from homelab.config import policy
 
-settings = homelab.load()  # refuses bad config, this stack's or the homelab's, before any resource exists
+settings = program_settings.load()  # refuses bad config, this stack's or the homelab's, before any resource exists
 cluster, release = settings.config.cluster, settings.config.release
 token, dns_token = settings.cloudflare_api_token, settings.cluster_dns_token
 
@@ -73,4 +74,4 @@ pulumi.export(
 pulumi.export("tunnelId", tunnel.tunnel_id)
 pulumi.export("tunnelCname", tunnel.cname)
 pulumi.export("tunnelHostname", cluster.tunnel_hostname)
-pulumi.export("release", config.release_settings(settings.config))  # read by main's gate
+pulumi.export("release", policy.release_settings(settings.config))  # read by main's gate

@@ -27,10 +27,10 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components import names
-from components.checks import app_namespaces
-from components.config import App, Exposure
 from components.envoy_gateway import GATEWAY_API, parent_ref
+from homelab.config import names
+from homelab.config.models import App, Exposure
+from homelab.config.rules import app_namespaces
 
 PARENTS: dict[Exposure, tuple[str, ...]] = {
     Exposure.external: (names.EXTERNAL_GATEWAY,),

@@ -12,10 +12,10 @@ from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components import names
-from components.config import Cluster
-from components.config import Release as ReleaseSettings
 from components.kube import helm_release, token_secret
+from homelab.config import names
+from homelab.config.models import Cluster
+from homelab.config.models import Release as ReleaseSettings
 
 NAMESPACE = names.CERT_MANAGER_NAMESPACE
 CHART_REPO = "https://charts.jetstack.io"

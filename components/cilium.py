@@ -9,10 +9,10 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components import names
-from components.config import Cluster
-from components.config import Release as ReleaseSettings
 from components.kube import helm_release
+from homelab.config import names
+from homelab.config.models import Cluster
+from homelab.config.models import Release as ReleaseSettings
 
 NAMESPACE = names.SYSTEM_NAMESPACE
 CHART_REPO = "https://helm.cilium.io/"

@@ -35,11 +35,11 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudgetSpecArgs
 
-from components import names
-from components.config import Cluster
-from components.config import Release as ReleaseSettings
 from components.envoy_gateway import GatewaySpec
 from components.kube import rolling_hash, token_secret
+from homelab.config import names
+from homelab.config.models import Cluster
+from homelab.config.models import Release as ReleaseSettings
 
 IMAGE = "docker.io/cloudflare/cloudflared"
 APP = "cloudflared"

@@ -8,10 +8,10 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.helm.v3 import Release
 
-from components import names
-from components.config import Cluster
-from components.config import Release as ReleaseSettings
 from components.kube import helm_release
+from homelab.config import names
+from homelab.config.models import Cluster
+from homelab.config.models import Release as ReleaseSettings
 
 NAMESPACE = names.SYSTEM_NAMESPACE
 CHART_REPO = "https://coredns.github.io/helm"

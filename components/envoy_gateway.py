@@ -13,10 +13,10 @@ from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.helm.v4 import Chart
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components import names
-from components.config import Cluster
-from components.config import Release as ReleaseSettings
 from components.kube import client_side_chart, helm_release
+from homelab.config import names
+from homelab.config.models import Cluster
+from homelab.config.models import Release as ReleaseSettings
 
 CHART = "oci://docker.io/envoyproxy/gateway-helm"
 #: The same CRDs as templates: Helm never upgrades the ``crds/`` folder gateway-helm bundles, so

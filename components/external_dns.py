@@ -8,10 +8,10 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.helm.v3 import Release
 
-from components import names
-from components.config import Cluster
-from components.config import Release as ReleaseSettings
 from components.kube import helm_release, rolling_hash, token_secret
+from homelab.config import names
+from homelab.config.models import Cluster
+from homelab.config.models import Release as ReleaseSettings
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
 #: One pod and one image pull; it waits for nothing but its own Deployment.

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 import pulumi
 from pulumi.runtime.settings import get_stack
 
-from components.config import StackConfig, release_settings
+from homelab.config.models import StackConfig
+from homelab.config.policy import release_settings
 
 RELEASE_OUTPUT = "release"
 VERSIONED = ("charts", "images")

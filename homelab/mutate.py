@@ -1,10 +1,10 @@
 """Mutation score of the test suite: small deliberate changes to the code users rely on.
 
-    homelab mutate [PATTERN ...]        (make mutate [ONLY='components.values.*'])
+    homelab mutate [PATTERN ...]        (make mutate [ONLY='homelab.config.syntax.*'])
 
 Runs mutmut (pinned in the dev dependencies; its settings are ``[tool.mutmut]`` in
 pyproject.toml: ``components/`` and ``homelab/promote/``) on the mutants whose names match the
-patterns (fnmatch, e.g. ``components.checks.*``; default: all), then prints the score and every
+patterns (fnmatch, e.g. ``homelab.config.rules.*``; default: all), then prints the score and every
 surviving mutant. A mutant is *killed* when a test fails, *survived* when every test still
 passes; a *timeout* is reported apart and left out of the score (forked test runs under mutmut
 are slower than the durations it records, so a mutant the tests catch can time out instead). Mutants listed in
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("patterns", nargs="*", help="mutant name patterns (fnmatch), e.g. 'components.values.*'")
+    parser.add_argument("patterns", nargs="*", help="mutant name patterns (fnmatch), e.g. 'homelab.config.syntax.*'")
     parser.add_argument("--report", action="store_true", help="only print the score of what was run before")
     args = parser.parse_args(argv)
     if not MUTMUT.is_file():

@@ -49,7 +49,7 @@ KILLERS = Path(__file__).resolve().parent.parent / ".mutmut-killers"
 
 
 def _mutated_function() -> str | None:
-    """``components.checks.x__network_problems`` while mutmut runs one of its mutants."""
+    """``homelab.config.rules.x__network_problems`` while mutmut runs one of its mutants."""
     name, sep, _ = os.environ.get("MUTANT_UNDER_TEST", "").rpartition("__mutmut_")
     return name if sep else None
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
+from homelab.config.models import ConfigError
 from homelab.plan.mockrun import Plan
 from tests.conftest import RunProgram, stack_config
 

@@ -201,7 +201,7 @@ def test_tunnel_hostname_from_config(run_program: RunProgram) -> None:
 @pytest.mark.parametrize("host", ["tunnel.example.com", "a.tunnel.example.net"])
 def test_tunnel_hostname_outside_the_wildcard_is_refused(host: str, run_program: RunProgram) -> None:
     """cloudflared verifies envoy-external's certificate (*.<domain>) against this name."""
-    from components.config import ConfigError
+    from homelab.config.models import ConfigError
 
     cfg = stack_config("staging")
     cfg["homelab:cluster"]["cloudflare"]["tunnelHostname"] = host
@@ -284,7 +284,7 @@ def test_post_quantum_prefer_drops_the_strict_switch(run_program: RunProgram) ->
 
 
 def test_post_quantum_takes_only_strict_or_prefer(run_program: RunProgram) -> None:
-    from components.config import ConfigError
+    from homelab.config.models import ConfigError
 
     cfg = stack_config("staging")
     cfg["homelab:release"]["cloudflared"]["postQuantum"] = "true"

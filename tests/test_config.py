@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from components import config
-from components.config import ConfigError
+from homelab.config import models as config
+from homelab.config import policy
+from homelab.config.models import ConfigError
 from homelab.plan import mockrun
 from tests.conftest import STACKS, RunProgram, app, stack_config
 
@@ -25,7 +26,7 @@ def raw_config(stack: str = "main") -> dict[str, Any]:
 
 
 def parsed(stack: str) -> config.StackConfig:
-    return config.parse(raw_config(stack), SECRETS)
+    return policy.parse(raw_config(stack), SECRETS)
 
 
 def refused(stack: str, change: Any, run_program: RunProgram) -> str:
@@ -313,7 +314,7 @@ def test_cluster_name_longer_than_cilium_allows() -> None:
     raw = raw_config()
     raw["cluster"]["name"] = "a" * 33
     with pytest.raises(ConfigError) as err:
-        config.parse(raw, SECRETS)
+        policy.parse(raw, SECRETS)
     assert f"homelab:cluster.name: '{'a' * 33}' is longer than the 32 characters Cilium allows" in str(err.value)
 
 
@@ -370,7 +371,7 @@ def test_a_config_error_lists_each_problem_and_names_its_file() -> None:
     ids=["validator-name", "union-branch", "top", "value-in-message", "mapping", "unknown", "missing"],
 )
 def test_each_pydantic_error_becomes_one_line_with_the_key(error: dict[str, Any], line: str) -> None:
-    assert config._format_error(error) == line
+    assert policy.format_error(error) == line
 
 
 SECRET_8 = "s3cret-8"  # 8 characters: the shortest secret that is masked
@@ -384,7 +385,7 @@ def test_redact_masks_the_secrets_and_credentials_longest_first() -> None:
         "apps": [{"name": "Ab3dEf6hIj9kLm2nOp5qRs8tUv"}],  # credential-shaped, inside a list
     }
     problems = [f"homelab:x: {SECRET_12} and {SECRET_8}", "homelab:apps[0].name: Ab3dEf6hIj9kLm2nOp5qRs8tUv here"]
-    assert config.redact(problems, raw) == [
+    assert policy.redact(problems, raw) == [
         "homelab:x: [hidden: 12 characters that look like a credential] and "
         "[hidden: 8 characters that look like a credential]",
         "homelab:apps[0].name: [hidden: 26 characters that look like a credential] here",
@@ -393,16 +394,16 @@ def test_redact_masks_the_secrets_and_credentials_longest_first() -> None:
 
 def test_redact_leaves_a_secret_shorter_than_8_characters() -> None:
     """Masking a short word such as "token" would garble messages; no real token is that short."""
-    assert config.redact(["homelab:x: s3cret7"], {config.API_TOKEN_KEY: "s3cret7"}) == ["homelab:x: s3cret7"]
+    assert policy.redact(["homelab:x: s3cret7"], {config.API_TOKEN_KEY: "s3cret7"}) == ["homelab:x: s3cret7"]
 
 
 def test_a_provider_token_in_plain_text_is_refused_with_the_fix() -> None:
-    assert config.plain_secret_problems({"cloudflare:apiToken": "pasted", "cloudflare:apiKey": ""}, []) == [
+    assert policy.plain_secret_problems({"cloudflare:apiToken": "pasted", "cloudflare:apiKey": ""}, []) == [
         "cloudflare:apiToken: is set in plain text in the stack config; remove it (`pulumi config rm "
         "cloudflare:apiToken`), rotate it, and keep the token in homelab:cloudflareApiToken (set with "
         "`pulumi config set --secret homelab:cloudflareApiToken <value>`)"
     ]
-    assert config.plain_secret_problems({"cloudflare:apiToken": "x"}, ["cloudflare:apiToken"]) == []
+    assert policy.plain_secret_problems({"cloudflare:apiToken": "x"}, ["cloudflare:apiToken"]) == []
 
 
 def _problems(change: Any, stack: str = "main") -> list[str]:
@@ -410,7 +411,7 @@ def _problems(change: Any, stack: str = "main") -> list[str]:
     raw = raw_config()
     change(raw)
     try:
-        config.parse(raw, SECRETS, stack=stack)
+        policy.parse(raw, SECRETS, stack=stack)
     except ConfigError as err:
         return err.problems
     return []
@@ -681,14 +682,14 @@ def test_address_rules_are_refused_in_full(change: Any, expected: list[str]) -> 
 def test_a_32_character_cluster_and_stack_name_is_the_longest_allowed() -> None:
     raw = raw_config()
     raw["cluster"]["name"] = "a" * 32
-    assert config.parse(raw, SECRETS, stack="a" * 32).cluster.name == "a" * 32
+    assert policy.parse(raw, SECRETS, stack="a" * 32).cluster.name == "a" * 32
 
 
 def test_a_token_in_plain_text_is_refused_with_the_command_that_fixes_it() -> None:
     raw = raw_config()
     raw[config.DNS_TOKEN_KEY] = "dns-token-in-plain-text"
     with pytest.raises(ConfigError) as err:
-        config.parse(raw, SECRETS[:1], stack="main")
+        policy.parse(raw, SECRETS[:1], stack="main")
     assert err.value.problems == [
         "homelab:cloudflareDnsApiToken: is set in plain text in the stack config; remove it (`pulumi config rm "
         "homelab:cloudflareDnsApiToken`), rotate it, and set it with `pulumi config set --secret "
@@ -699,7 +700,7 @@ def test_a_token_in_plain_text_is_refused_with_the_command_that_fixes_it() -> No
 def test_redact_masks_a_longer_secret_before_the_shorter_one_inside_it() -> None:
     """Longest first, not in alphabetical order: 'a-s3cret-8' sorts before 's3cret-8'."""
     raw = {config.API_TOKEN_KEY: "a-s3cret-8", config.DNS_TOKEN_KEY: "s3cret-8"}
-    assert config.redact(["x: a-s3cret-8"], raw) == ["x: [hidden: 10 characters that look like a credential]"]
+    assert policy.redact(["x: a-s3cret-8"], raw) == ["x: [hidden: 10 characters that look like a credential]"]
 
 
 def test_ranges_after_an_inverted_one_are_still_compared() -> None:

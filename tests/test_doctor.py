@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components import config
-from components.homelab import homelab_values
-from components.stack_files import read_stack_file
+from homelab.config import policy
+from homelab.config.cross_stack import homelab_values
+from homelab.config.reader import read_stack_file
 from homelab.doctor import checks_dns, credentials, kube
 from homelab.doctor import command as cli
 from homelab.doctor.expected import Expected
@@ -119,7 +119,7 @@ def stack_values(stack: str, public: bool) -> tuple[dict[str, Any], list[str]]:
 def expected(variant: str) -> Expected:
     stack, _, public = variant.partition("+")
     raw, secret = stack_values(stack, bool(public))
-    return Expected(stack, config.parse(raw, secret, stack=stack, require_secrets=False))
+    return Expected(stack, policy.parse(raw, secret, stack=stack, require_secrets=False))
 
 
 VARIANTS = ("main", "main+public", "staging+public")

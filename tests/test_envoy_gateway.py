@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components import names
+from homelab.config import names
 from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
 

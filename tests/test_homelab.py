@@ -168,7 +168,7 @@ def test_the_real_run_finds_the_stack_files_from_the_project_root(
     project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     """Under `pulumi up` the CLI names the project root; the working directory is the fallback."""
-    from components import homelab
+    from components import settings as homelab
 
     monkeypatch.setattr("pulumi.get_root_directory", lambda: str(project.root))
     assert homelab.project_root() == project.root
@@ -182,7 +182,7 @@ def test_the_program_itself_refuses_without_the_plan_s_preflight(project: Projec
     homelab rules hold there too: the program reads the other stack files from the project root."""
     import pulumi
 
-    from components.homelab import ConfigRefused
+    from components.settings import ConfigRefused
     from homelab.plan import mockrun
 
     project.change("staging", lambda cfg: cfg["homelab:cluster"]["externalDns"].update({"ownerId": "homelab"}))
@@ -242,7 +242,7 @@ def test_gates_in_a_chain_plan(project: Project, capsys: pytest.CaptureFixture[s
     ids=["missing", "a directory"],
 )
 def test_unreadable_stack_files_are_named(make: Any, message: str, tmp_path: Any) -> None:
-    from components.stack_files import StackFileError, read_stack_file
+    from homelab.config.reader import StackFileError, read_stack_file
 
     path = tmp_path / "Pulumi.x.yaml"
     make(path)
@@ -252,7 +252,7 @@ def test_unreadable_stack_files_are_named(make: Any, message: str, tmp_path: Any
 
 
 def test_an_alias_used_twice_is_fine(tmp_path: Any) -> None:
-    from components.stack_files import read_stack_file
+    from homelab.config.reader import read_stack_file
 
     path = tmp_path / "Pulumi.x.yaml"
     path.write_text("config:\n  homelab:a: &v [1, 2]\n  homelab:b: *v\n")
@@ -260,8 +260,8 @@ def test_an_alias_used_twice_is_fine(tmp_path: Any) -> None:
 
 
 def test_without_pulumi_yaml_anywhere_the_program_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from components import homelab
-    from components.config import ConfigError
+    from components import settings as homelab
+    from homelab.config.models import ConfigError
 
     monkeypatch.setattr("pulumi.get_root_directory", lambda: str(tmp_path / "a"))
     monkeypatch.chdir(tmp_path)
@@ -287,11 +287,11 @@ def test_an_api_server_by_name_is_not_compared_across_clusters(
 
 
 # ---------------------------------------------------------------------------------------------
-# reading the other stack files (components.homelab.project_members), without the plan command
+# reading the other stack files (homelab.config.cross_stack.project_members), without the plan command
 
 
 def test_project_members_are_every_stack_in_name_order(project: Project) -> None:
-    from components import homelab
+    from homelab.config import cross_stack as homelab
 
     root = project.root
     assert [(m.stack, m.file) for m in homelab.project_members(root)] == [
@@ -305,8 +305,8 @@ def test_project_members_are_every_stack_in_name_order(project: Project) -> None
 
 def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(project: Project) -> None:
     """An encrypted value where a plain one belongs reads as '[encrypted]', never its ciphertext."""
-    from components import homelab
-    from components.config import ConfigError
+    from homelab.config import cross_stack as homelab
+    from homelab.config.models import ConfigError
 
     root = project.root
     (root / "Pulumi.lab.yaml").write_text("config:\n  homelab:cluster: [\n")
@@ -330,8 +330,8 @@ def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(project
 def test_the_running_stacks_own_problems_name_its_file(project: Project) -> None:
     """Both ways a stack's own config fails (a bad value; a provider token in plain text) head the
     message with the file the config came from."""
-    from components import homelab
-    from components.config import ConfigError
+    from homelab.config import cross_stack as homelab
+    from homelab.config.models import ConfigError
 
     root = project.root
     good = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])
@@ -351,7 +351,7 @@ def test_the_running_stacks_own_problems_name_its_file(project: Project) -> None
 
 def test_config_from_the_cli_decodes_homelab_objects_only() -> None:
     """The CLI hands every value over as a string; secrets and other namespaces stay strings."""
-    from components import homelab
+    from homelab.config import cross_stack as homelab
 
     assert homelab.decoded(
         {
@@ -371,8 +371,8 @@ def test_config_from_the_cli_decodes_homelab_objects_only() -> None:
 def test_the_running_stacks_config_is_checked_against_the_others_not_its_file(project: Project) -> None:
     """Under the CLI the running stack's config comes from the CLI, which may differ from its file
     (`pulumi config set` just ran): that config, not the file, meets the other stacks."""
-    from components import homelab
-    from components.config import ConfigError
+    from homelab.config import cross_stack as homelab
+    from homelab.config.models import ConfigError
 
     root = project.root
     cli = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])

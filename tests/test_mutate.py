@@ -17,7 +17,7 @@ def test_score_leaves_out_equivalent_survivors_and_timeouts() -> None:
         "components.kube.x_a__mutmut_4": "survived",
         "components.kube.x_a__mutmut_5": "survived",
         "components.kube.x_a__mutmut_6": "timeout",
-        "components.values.x_b__mutmut_1": "survived",
+        "homelab.config.syntax.x_b__mutmut_1": "survived",
     }
     value, survivors, counts = mutate.score(statuses, ["components.kube.*"], {"components.kube.x_a__mutmut_5"})
     assert value == 0.75
@@ -41,10 +41,10 @@ def test_equivalents_file_takes_names_and_ignores_reasons(tmp_path: Path) -> Non
 def test_a_pattern_that_matches_no_mutant_is_explained_in_one_line() -> None:
     stderr = (
         "Traceback (most recent call last):\n  ...\nAssertionError: Filtered for specific mutants, "
-        "but nothing matches\n\nFilter: ('components.names.*',)\n"
+        "but nothing matches\n\nFilter: ('homelab.config.names.*',)\n"
     )
-    assert mutate.mutmut_failure(stderr, ["components.names.*"]) == (
-        "no mutant matches 'components.names.*': names look like components.kube.x_helm_release__mutmut_1 "
+    assert mutate.mutmut_failure(stderr, ["homelab.config.names.*"]) == (
+        "no mutant matches 'homelab.config.names.*': names look like components.kube.x_helm_release__mutmut_1 "
         "(module, x_, function), so a module is 'components.kube.*'"
     )
 
@@ -67,12 +67,12 @@ def test_a_mutants_tests_start_with_those_that_caught_its_siblings(
 
     killers = tmp_path / "killers"
     killers.write_text(
-        "components.checks.x__network_problems\ttests/a.py::same_function\n"
-        "components.checks.x__app_problems\ttests/a.py::same_module\n"
-        "components.homelab.x_check\ttests/a.py::other_module\n"
+        "homelab.config.rules.x__network_problems\ttests/a.py::same_function\n"
+        "homelab.config.rules.x__app_problems\ttests/a.py::same_module\n"
+        "homelab.config.cross_stack.x_check\ttests/a.py::other_module\n"
     )
     monkeypatch.setattr(conftest, "KILLERS", killers)
-    monkeypatch.setenv("MUTANT_UNDER_TEST", "components.checks.x__network_problems__mutmut_7")
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "homelab.config.rules.x__network_problems__mutmut_7")
     items = [
         SimpleNamespace(nodeid="tests/a.py::renders", fixturenames=["planned"]),
         SimpleNamespace(nodeid="tests/a.py::other_module", fixturenames=[]),
@@ -90,7 +90,7 @@ def test_a_mutants_tests_start_with_those_that_caught_its_siblings(
     ]
 
     conftest.pytest_runtest_logreport(SimpleNamespace(failed=True, nodeid="tests/b.py::t"))  # type: ignore[arg-type]
-    assert killers.read_text().splitlines()[-1] == "components.checks.x__network_problems\ttests/b.py::t"
+    assert killers.read_text().splitlines()[-1] == "homelab.config.rules.x__network_problems\ttests/b.py::t"
 
 
 def test_outside_a_mutant_run_the_order_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -133,7 +133,7 @@ def test_two_resources_writing_one_object_are_refused(
 ) -> None:
     """The plan's own net under the config's rules: with the rule for the redirect route's name
     switched off, an app route of that name is caught as a second writer of the object."""
-    from components import checks
+    from homelab.config import rules as checks
 
     monkeypatch.setattr(checks, "PROGRAM_ROUTES", {})
     route = {

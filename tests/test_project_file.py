@@ -1,4 +1,4 @@
-"""Pulumi.yaml's own `config:` block, read as the CLI merges it into every stack (components/project_file.py)."""
+"""Pulumi.yaml's own `config:` block, read as the CLI merges it into every stack (homelab/config/project.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from components.project_file import project_defaults, stack_config
-from components.stack_files import StackFileError
+from homelab.config.project import project_defaults, stack_config
+from homelab.config.reader import StackFileError
 from tests.conftest import Project
 
 HEAD = "name: homelab\nruntime: python\n"

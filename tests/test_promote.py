@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml.comments import CommentedMap
 
-from components.config import Release
+from homelab.config.models import Release
 from homelab.plan.mockrun import ROOT
 from homelab.promote import checks as promote_checks
 from homelab.promote import command as promote

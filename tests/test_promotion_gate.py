@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
 from components.promotion import PromotionGateError, unrun_versions
+from homelab.config.models import ConfigError
 from homelab.plan.mockrun import Plan, Registration
 from tests.conftest import RunProgram, stack_config
 

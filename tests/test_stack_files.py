@@ -1,4 +1,4 @@
-"""Reading one stack file (components/stack_files.py): what a hand-edited file can get wrong,
+"""Reading one stack file (homelab/config/reader.py): what a hand-edited file can get wrong,
 each named with the file and the line."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components import stack_files
-from components.stack_files import StackFileError, read_stack_file
+from homelab.config import reader as stack_files
+from homelab.config.reader import StackFileError, read_stack_file
 
 
 def read(tmp_path: Path, content: str | bytes) -> dict[str, object]:

@@ -1,10 +1,10 @@
-"""Value syntaxes the config accepts (components/values.py), as the tools that read them do."""
+"""Value syntaxes the config accepts (homelab/config/syntax.py), as the tools that read them do."""
 
 from __future__ import annotations
 
 import pytest
 
-from components import values
+from homelab.config import syntax as values
 
 
 def test_an_invalid_interface_regex_is_refused_with_re2s_reason_and_nothing_on_stderr(

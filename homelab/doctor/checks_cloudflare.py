@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from components import names
+from homelab.config import names
 from homelab.doctor.cloudflare_api import (
     BASE_URL_ENV,
     Api,

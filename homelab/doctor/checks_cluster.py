@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from components import names
 from components.cilium import POOL_API
 from components.external_dns import TOKEN_SECRET as EXTERNAL_DNS_TOKEN_SECRET
+from homelab.config import names
 from homelab.doctor import checks_gateway
 from homelab.doctor.expected import (
     CILIUM_AGENT,

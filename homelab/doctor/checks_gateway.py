@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from components import names
 from components.cert_manager import TOKEN_SECRET as CERT_MANAGER_TOKEN_SECRET
-from components.config import App
 from components.envoy_gateway import ENVOY_API, GATEWAY_API
+from homelab.config import names
+from homelab.config.models import App
 from homelab.doctor.expected import Expected
 from homelab.doctor.kube import Kube, Obj, condition, conditions, describe, get, guarded, is_true, parse_time
 from homelab.doctor.report import CERTIFICATES, GATEWAYS, POLICIES, Check, failed, passed, warned

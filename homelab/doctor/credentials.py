@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.config import API_TOKEN_KEY, PROJECT
+from homelab.config.models import API_TOKEN_KEY, PROJECT
 from homelab.doctor.expected import Expected
 
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"

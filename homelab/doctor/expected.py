@@ -2,8 +2,8 @@
 
 Doctor never keeps a second copy of the config rules or of the names objects refer to each
 other by: the stack file is read and parsed exactly as the program reads another stack's file
-(:func:`components.homelab.read_member`), and every name and value below comes from
-:mod:`components.names` or from the function of the component that creates the object.
+(:func:`homelab.config.cross_stack.read_member`), and every name and value below comes from
+:mod:`homelab.config.names` or from the function of the component that creates the object.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components import names
 from components.app_route import PARENTS
 from components.cert_manager import dns_names
 from components.cilium import helm_values as cilium_values
-from components.config import App, Cluster, Exposure, StackConfig
 from components.envoy_gateway import GatewaySpec, gateways
 from components.external_dns import APP_NAME as EXTERNAL_DNS_APP
 from components.external_dns import TXT_PREFIX
-from components.homelab import read_member
-from components.stack_files import stack_file, stack_files
+from homelab.config import names
+from homelab.config.cross_stack import read_member
+from homelab.config.models import App, Cluster, Exposure, StackConfig
+from homelab.config.reader import stack_file, stack_files
 
 #: cloudflared's Deployment and its token's Secret (components/cloudflare_tunnel.py ``APP`` and
 #: ``TOKEN_SECRET``; importing that module would load pulumi_cloudflare, seconds of start-up for
@@ -187,8 +187,8 @@ class BadInputError(Exception):
 def load(stack: str, root: Path) -> Expected:
     """Read and parse ``Pulumi.<stack>.yaml`` in ``root`` as the program reads a stack file
     (its secrets are not needed). Raises :class:`BadInputError` with the program's own message."""
-    from components.config import ConfigError
-    from components.stack_files import StackFileError, is_stack_name
+    from homelab.config.models import ConfigError
+    from homelab.config.reader import StackFileError, is_stack_name
 
     if not is_stack_name(stack):
         raise BadInputError(f"--stack {stack!r} is not a stack name (letters, digits, '-', '_', '.')")

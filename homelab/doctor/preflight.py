@@ -254,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     except BadInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from components.config import ConfigError
     from components.promotion import PromotionGateError
-    from components.stack_files import StackFileError
+    from homelab.config.models import ConfigError
+    from homelab.config.reader import StackFileError
 
     try:
         plan = plan_of(args.stack, args.root)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
-from components.config import MIN_SECRET
+from homelab.config.policy import MIN_SECRET
 
 
 class Status(StrEnum):

@@ -136,7 +136,7 @@ def locate(chart: Chart, charts_dir: Path | None = None, lock: Lock | None = Non
 
 def pinned_charts(root: Path = ROOT) -> list[Chart]:
     """Every chart a stack file of the project pins, through the program's own releases."""
-    from components.stack_files import stack_files
+    from homelab.config.reader import stack_files
     from homelab.plan import mockrun
 
     found: set[Chart] = set()

@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so in one line unless asked for more
         if args.debug:
             raise
-        from components.stack_files import is_stack_name
+        from homelab.config.reader import is_stack_name
 
         if is_stack_name(args.stack):
             _forget(args.out or args.root / "rendered", args.stack)
@@ -261,9 +261,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from components.config import ConfigError
     from components.promotion import PromotionGateError
-    from components.stack_files import StackFileError, is_stack_name, stack_files
+    from homelab.config.models import ConfigError
+    from homelab.config.reader import StackFileError, is_stack_name, stack_files
 
     root: Path = args.root
     out: Path = args.out or root / "rendered"

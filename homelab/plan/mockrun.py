@@ -51,7 +51,7 @@ from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 
 def stack_file(stack: str, root: Path = ROOT) -> Path:
-    from components.stack_files import stack_file as path_of
+    from homelab.config.reader import stack_file as path_of
 
     return path_of(root, stack)
 
@@ -59,8 +59,8 @@ def stack_file(stack: str, root: Path = ROOT) -> Path:
 def read_stack_config(stack: str, path: Path | None = None, root: Path = ROOT) -> dict[str, Any]:
     """The config a run of ``stack`` gets, keys in full (``homelab:cluster``...): the project's
     ``Pulumi.yaml`` defaults under the stack file's values. Raises
-    :class:`components.stack_files.StackFileError` (file:line: what) for a broken file."""
-    from components.project_file import stack_config
+    :class:`homelab.config.reader.StackFileError` (file:line: what) for a broken file."""
+    from homelab.config.project import stack_config
 
     return stack_config(path or stack_file(stack, root), root)
 
@@ -73,8 +73,8 @@ def program_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]
     """Turn a stack file's config into what the CLI hands the program: JSON strings and the
     list of secret keys. Encrypted values (and the secrets a fresh clone lacks) become clearly
     marked placeholders, still flagged secret."""
-    from components.config import PROJECT as CFG_PROJECT
-    from components.config import REQUIRED_SECRETS
+    from homelab.config.models import PROJECT as CFG_PROJECT
+    from homelab.config.models import REQUIRED_SECRETS
 
     out: dict[str, str] = {}
     secret: list[str] = []
@@ -471,7 +471,7 @@ def referenced_stack(stack: str, config: Mapping[str, Any], root: Path = ROOT) -
     gate is off or reads no stack file here. Uses the config model, so its defaults hold."""
     from pydantic import ValidationError
 
-    from components.config import Promotion
+    from homelab.config.models import Promotion
 
     try:
         promotion = Promotion.model_validate(config.get(f"{PROJECT}:promotion") or {})
@@ -491,8 +491,8 @@ def referenced_stack_outputs(stack: str, config: Mapping[str, Any], root: Path =
     ref = referenced_stack(stack, config, root)
     if ref is None:
         return {}
-    from components.config import release_settings
-    from components.homelab import read_member
+    from homelab.config.cross_stack import read_member
+    from homelab.config.policy import release_settings
 
     reference, other = ref
     return {reference: {"release": release_settings(read_member(other, stack_file(other, root)).config)}}
@@ -503,7 +503,7 @@ def preflight(
 ) -> None:
     """The program's own config check (this stack and the homelab around it), done before
     anything runs: a refused config never costs a run of the stack main's gate reads."""
-    from components import homelab
+    from homelab.config import cross_stack as homelab
 
     homelab.check(stack, homelab.decoded(values), secret_keys, root, source)
 
@@ -526,7 +526,7 @@ def run(
     ``config`` is a stack file's ``config:`` map (default: ``Pulumi.<stack>.yaml``);
     ``secret_values`` replace the placeholders of secret keys (tests use them to trace a known
     token); ``stack_outputs`` answers StackReferences by stack name. Exceptions the program
-    raises (a :class:`components.config.ConfigError` for bad input) propagate unchanged;
+    raises (a :class:`homelab.config.models.ConfigError` for bad input) propagate unchanged;
     pass ``registered`` to see what was registered before the failure. ``root`` is the project
     directory (its ``Pulumi.yaml`` and stack files), as the CLI's project root.
     ``preflight_check`` off leaves every config check to the program itself (as under the CLI).

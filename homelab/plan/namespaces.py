@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from components import names
-from components.config import APPS_KEY, PROJECT, App
+from homelab.config import names
+from homelab.config.models import APPS_KEY, PROJECT, App
 from homelab.plan.mockrun import Plan
 from homelab.plan.render import HELM_CHART, HELM_RELEASE, Rendered
 from homelab.plan.schema_check import object_label

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ruamel.yaml.anchor import Anchor
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
 
-from components.config import (
+from homelab.config.models import (
     APPS_KEY,
     CLUSTER_KEY,
     PROJECT,
@@ -28,8 +28,8 @@ from components.config import (
     SECRET_KEYS,
     ConfigError,
     Release,
-    parse,
 )
+from homelab.config.policy import parse
 from homelab.promote.roundtrip import StackFile, key_line, kind
 
 RELEASE = f"{PROJECT}:{RELEASE_KEY}"
@@ -54,7 +54,7 @@ def unknown_keys(data: Any, model: type[BaseModel], path: str) -> list[str]:
 
     Keys are matched by their camelCase alias only, as the stack files spell them: a snake_case
     field name (``drain_timeout``) is an unknown key. Wrong shapes (a list where a mapping
-    belongs...) are left to :func:`components.config.parse`. The release models nest only models
+    belongs...) are left to :func:`homelab.config.policy.parse`. The release models nest only models
     and scalars (no lists, unions or optional models), so only a model's fields are looked into.
     """
     if not isinstance(data, Mapping):

@@ -22,7 +22,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tokens import CommentToken
 
-from components.config import PROJECT
+from homelab.config.models import PROJECT
 from homelab.promote.checks import ABSENT, RELEASE, anchor_problem
 from homelab.promote.roundtrip import StackFile, dump, load
 

@@ -2,7 +2,7 @@
 durations, Kubernetes quantities, RE2 regexes, and what a credential looks like.
 
 Pure functions and patterns, each with the upstream rule it follows, so the config models
-(:mod:`components.config`) and the checks (:mod:`components.checks`) say the same thing.
+(:mod:`homelab.config.models`) and the checks (:mod:`homelab.config.rules`) say the same thing.
 """
 
 from __future__ import annotations

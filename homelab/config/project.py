@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.config import PROJECT, PROVIDER_SECRET_KEYS, SECRET_KEYS
-from components.stack_files import StackFileError, config_block, config_key_lines, qualified, read_stack_file
+from homelab.config.models import PROJECT, SECRET_KEYS
+from homelab.config.policy import PROVIDER_SECRET_KEYS
+from homelab.config.reader import StackFileError, config_block, config_key_lines, qualified, read_stack_file
 
 PROJECT_FILE = "Pulumi.yaml"
 #: A ``ProjectConfigType``'s attributes (project.go).

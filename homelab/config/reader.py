@@ -1,7 +1,7 @@
 """The stack files beside ``Pulumi.yaml``: one ``Pulumi.<stack>.yaml`` per cluster.
 
 The program reads all of them on every run (the homelab is checked as a whole, see
-:mod:`components.homelab`), and the offline tools read them too. Reading is strict, because a
+:mod:`homelab.config.cross_stack`), and the offline tools read them too. Reading is strict, because a
 stack file is hand-edited: a YAML error, tab indentation, a duplicate key (YAML parsers keep the
 last one silently, so a second ``homelab:cluster`` would replace the first), a top level or
 ``config:`` that is not a mapping all end in one :class:`StackFileError` that names the file and
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from components.values import looks_like_credential
+from homelab.config.syntax import looks_like_credential
 
 #: Pulumi's rule for stack names: letters, digits, hyphens, underscores and periods.
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")

@@ -28,15 +28,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, ip_address
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-import pulumi
-
-from components import checks, config
-from components.config import ConfigError, StackConfig
-from components.project_file import stack_config
-from components.stack_files import StackFileError, is_secure, stack_file, stack_files
-from components.values import is_below
+from homelab.config import models as config
+from homelab.config import policy
+from homelab.config import rules as checks
+from homelab.config.models import ConfigError, StackConfig
+from homelab.config.project import stack_config
+from homelab.config.reader import StackFileError, is_secure, stack_file, stack_files
+from homelab.config.syntax import is_below
 
 PREFIX = f"{config.PROJECT}:"
 
@@ -71,9 +71,9 @@ def read_member(stack: str, path: Path) -> Member:
     """Parse another stack's file as that stack's run would (its secrets not required)."""
     file_config = stack_config(path)
     raw, secret = homelab_values(file_config)
-    problems = config.plain_secret_problems(file_config, secret)
+    problems = policy.plain_secret_problems(file_config, secret)
     try:
-        parsed = config.parse(raw, secret, stack=stack, require_secrets=False)
+        parsed = policy.parse(raw, secret, stack=stack, require_secrets=False)
     except ConfigError as exc:
         raise ConfigError([*problems, *exc.problems], source=path.name) from None
     if problems:
@@ -252,36 +252,6 @@ def project_members(root: Path, current: Member | None = None) -> list[Member]:
     return members
 
 
-# ---------------------------------------------------------------------------------------------
-# the program's entry point
-
-
-class Settings(NamedTuple):
-    config: StackConfig
-    #: Secret Output: the Cloudflare API token, never plain.
-    cloudflare_api_token: pulumi.Output[str]
-    #: Secret Output: the DNS-only token the cluster's Secrets get.
-    cluster_dns_token: pulumi.Output[str]
-    #: Other clusters' domains below this cluster's domain (external-dns leaves them alone).
-    excluded_domains: list[str]
-
-
-#: The project this code belongs to (components/..), the last place to look for Pulumi.yaml.
-CODE_ROOT = Path(__file__).resolve().parent.parent
-
-
-def project_root() -> Path:
-    """Where ``Pulumi.yaml`` and the stack files are: the directory the CLI names (the project
-    root), else the working directory (the CLI runs the program there), else this code's project."""
-    root = pulumi.get_root_directory()  # None outside a Pulumi run
-    candidates = [Path(root)] if root else []
-    candidates += [Path.cwd(), CODE_ROOT]
-    for candidate in candidates:
-        if (candidate / "Pulumi.yaml").is_file():
-            return candidate
-    raise ConfigError([f"no Pulumi.yaml in {', '.join(map(str, candidates))}: cannot find the homelab's stack files"])
-
-
 def decoded(values: Mapping[str, Any]) -> dict[str, Any]:
     """Config as the CLI hands it over (strings) with the ``homelab:`` objects decoded."""
     out: dict[str, Any] = {}
@@ -302,9 +272,9 @@ def check(
     ``source`` names the file the config was read from (default ``Pulumi.<stack>.yaml``)."""
     source = source or stack_file(root, stack).name
     raw = {k.removeprefix(PREFIX): v for k, v in file_config.items() if k.startswith(PREFIX)}
-    problems = config.plain_secret_problems(file_config, secret_keys)
+    problems = policy.plain_secret_problems(file_config, secret_keys)
     try:
-        parsed = config.parse(raw, secret_keys, stack=stack)
+        parsed = policy.parse(raw, secret_keys, stack=stack)
     except ConfigError as exc:
         raise ConfigError([*problems, *exc.problems], source=source) from None
     if problems:
@@ -314,29 +284,5 @@ def check(
     cross = homelab_problems(members)
     if cross:
         # a token pasted into the same plain key of two stacks must not be printed either
-        raise ConfigError(config.redact(cross, {m.stack: m.raw for m in members}), source=source)
+        raise ConfigError(policy.redact(cross, {m.stack: m.raw for m in members}), source=source)
     return member, members
-
-
-class ConfigRefused(pulumi.RunError):
-    """The config refused, as the program stops under the CLI: a ``RunError`` prints its message
-    without a traceback (pulumi SDK ``pulumi/errors.py``)."""
-
-
-def load() -> Settings:
-    """Read and validate the running stack's config, and the homelab around it, before any
-    resource is registered."""
-    from pulumi.runtime import config as runtime_config
-
-    present = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = [k for k in present if runtime_config.is_config_secret(k)]
-    values = decoded({key: runtime_config.get_config(key) for key in present})
-    try:
-        member, members = check(pulumi.get_stack(), values, secret_keys, project_root())
-    except (ConfigError, StackFileError) as exc:
-        raise ConfigRefused(str(exc)) from None
-    for warning in checks.placeholder_warnings(member.config):
-        pulumi.log.warn(warning)
-    api_token = pulumi.Output.secret(str(values[PREFIX + config.API_TOKEN_KEY]))
-    dns_token = pulumi.Output.secret(str(values[PREFIX + config.DNS_TOKEN_KEY]))  # never the API token
-    return Settings(member.config, api_token, dns_token, excluded_domains(member, members))

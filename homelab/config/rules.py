@@ -1,7 +1,7 @@
 """What only makes sense across keys of one stack's config: a pool block outside the VLAN,
 overlapping CIDRs, a gateway IP outside the pool, two apps on one hostname, an app that claims
 the program's own objects... and the placeholders still set. Rules between stacks are in
-:mod:`components.homelab`.
+:mod:`homelab.config.cross_stack`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 from pydantic.alias_generators import to_camel
 
-from components import names
-from components.config import APPS_KEY, CLUSTER_KEY, RELEASE_KEY, App, Cluster, Release, StackConfig
-from components.config import key as _key
-from components.values import VERSION, is_below, is_dns_name, is_k8s_name, is_one_below
+from homelab.config import names
+from homelab.config.models import APPS_KEY, CLUSTER_KEY, RELEASE_KEY, App, Cluster, Release, StackConfig
+from homelab.config.models import key as _key
+from homelab.config.syntax import VERSION, is_below, is_dns_name, is_k8s_name, is_one_below
 
 #: Cilium refuses a longer ``cluster.name``.
 CILIUM_NAME_MAX = 32
