@@ -14,7 +14,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.kube import helm_release, token_secret
 from homelab.config import names
-from homelab.config.models import Cluster
+from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
 NAMESPACE = names.CERT_MANAGER_NAMESPACE

@@ -11,7 +11,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.kube import helm_release
 from homelab.config import names
-from homelab.config.models import Cluster
+from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
 NAMESPACE = names.SYSTEM_NAMESPACE

@@ -38,7 +38,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudget
 from components.envoy_gateway import GatewaySpec
 from components.kube import rolling_hash, token_secret
 from homelab.config import names
-from homelab.config.models import Cluster
+from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
 IMAGE = "docker.io/cloudflare/cloudflared"

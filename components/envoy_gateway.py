@@ -15,7 +15,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.kube import client_side_chart, helm_release
 from homelab.config import names
-from homelab.config.models import Cluster
+from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
 CHART = "oci://docker.io/envoyproxy/gateway-helm"

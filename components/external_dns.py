@@ -10,7 +10,7 @@ from pulumi_kubernetes.helm.v3 import Release
 
 from components.kube import helm_release, rolling_hash, token_secret
 from homelab.config import names
-from homelab.config.models import Cluster
+from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import pulumi
 from pulumi.runtime.settings import get_stack
 
-from homelab.config.models import StackConfig
 from homelab.config.policy import release_settings
+from homelab.config.stack import StackConfig
 
 RELEASE_OUTPUT = "release"
 VERSIONED = ("charts", "images")

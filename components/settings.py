@@ -11,8 +11,9 @@ from pulumi.runtime import config as runtime_config
 
 from homelab.config import models, rules
 from homelab.config.cross_stack import PREFIX, check, decoded, excluded_domains
-from homelab.config.models import ConfigError, StackConfig
+from homelab.config.models import ConfigError
 from homelab.config.reader import StackFileError
+from homelab.config.stack import StackConfig
 
 
 class Settings(NamedTuple):

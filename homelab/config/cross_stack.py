@@ -33,9 +33,11 @@ from typing import Any
 from homelab.config import models as config
 from homelab.config import policy
 from homelab.config import rules as checks
-from homelab.config.models import ConfigError, StackConfig
+from homelab.config.cluster import Cluster
+from homelab.config.models import ConfigError
 from homelab.config.project import stack_config
 from homelab.config.reader import StackFileError, is_secure, stack_file, stack_files
+from homelab.config.stack import StackConfig
 from homelab.config.syntax import is_below
 
 PREFIX = f"{config.PROJECT}:"
@@ -52,7 +54,7 @@ class Member:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def cluster(self) -> config.Cluster:
+    def cluster(self) -> Cluster:
         return self.config.cluster
 
 
@@ -93,7 +95,7 @@ def _in(member: Member, key: str, value: object) -> str:
     return f"{key}: {str(value)!r} in {member.file}"
 
 
-def _networks(c: config.Cluster) -> dict[str, IPv4Network]:
+def _networks(c: Cluster) -> dict[str, IPv4Network]:
     return {"vlan": c.network.vlan, "podCidr": c.network.pod_cidr}
 
 
@@ -124,7 +126,7 @@ def _network_problems(a: Member, b: Member) -> Iterator[str]:
 
 
 #: Values no two clusters may share: (config key, how to read it).
-UNIQUE: tuple[tuple[str, Callable[[config.Cluster], str]], ...] = (
+UNIQUE: tuple[tuple[str, Callable[[Cluster], str]], ...] = (
     (_key("kubeContext"), lambda c: c.kube_context),
     (_key("clusterId"), lambda c: str(c.cluster_id)),
     (_key("externalDns", "ownerId"), lambda c: c.external_dns.owner_id),

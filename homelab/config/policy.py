@@ -26,10 +26,10 @@ from homelab.config.models import (
     SECRET_KEYS,
     TOKEN_SCOPES,
     ConfigError,
-    StackConfig,
     key,
 )
 from homelab.config.rules import semantic_problems
+from homelab.config.stack import StackConfig
 from homelab.config.syntax import looks_like_credential
 
 _TOP_KEYS = {CLUSTER_KEY: "cluster", RELEASE_KEY: "release", APPS_KEY: "apps", PROMOTION_KEY: "promotion"}

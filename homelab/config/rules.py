@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pydantic.alias_generators import to_camel
 
 from homelab.config import names
-from homelab.config.models import APPS_KEY, CLUSTER_KEY, RELEASE_KEY, App, Cluster, Release, StackConfig
+from homelab.config.cluster import Cluster
+from homelab.config.models import APPS_KEY, CLUSTER_KEY, RELEASE_KEY, App, Release
 from homelab.config.models import key as _key
+from homelab.config.stack import StackConfig
 from homelab.config.syntax import VERSION, is_below, is_dns_name, is_k8s_name, is_one_below
 
 #: Cilium refuses a longer ``cluster.name``.

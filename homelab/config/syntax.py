@@ -11,6 +11,7 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
+import re2  # google-re2
 from pydantic import PlainSerializer, PlainValidator
 
 
@@ -98,8 +99,6 @@ def memory_bytes(text: str) -> int | None:
 def interface_regex(value: str) -> str:
     """A regex Cilium can compile: Go's regexp is RE2, so RE2 itself (google-re2) decides. No
     lookaround, backreferences, atomic groups or possessive quantifiers; ``\\z`` ends the text."""
-    import re2  # google-re2
-
     options = re2.Options()
     options.log_errors = False  # the error comes back as the exception; nothing on stderr
     try:

@@ -19,9 +19,11 @@ from components.envoy_gateway import GatewaySpec, gateways
 from components.external_dns import APP_NAME as EXTERNAL_DNS_APP
 from components.external_dns import TXT_PREFIX
 from homelab.config import names
+from homelab.config.cluster import Cluster
 from homelab.config.cross_stack import read_member
-from homelab.config.models import App, Cluster, Exposure, StackConfig
+from homelab.config.models import App, Exposure
 from homelab.config.reader import stack_file, stack_files
+from homelab.config.stack import StackConfig
 
 #: cloudflared's Deployment and its token's Secret (components/cloudflare_tunnel.py ``APP`` and
 #: ``TOKEN_SECRET``; importing that module would load pulumi_cloudflare, seconds of start-up for
@@ -45,7 +47,7 @@ def _flag(value: Any) -> str:
 def cilium_config(cfg: StackConfig) -> dict[str, str]:
     """The ``cilium-config`` ConfigMap keys the chart writes from the program's Helm values.
 
-    The mapping from values to keys is the chart's: tests/test_doctor.py compares it with the
+    The mapping from values to keys is the chart's: tests/doctor/test_doctor_healthy.py compares it with the
     ConfigMap the pinned chart renders for each stack (recorded in tests/doctor_fixtures/).
     """
     v = cilium_values(cfg.cluster, cfg.release)

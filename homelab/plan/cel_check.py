@@ -50,7 +50,7 @@ import re2
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_optional, ext_strings
 
-from homelab.plan.schema_check import PathPart, Problem, json_path, split_api_version
+from homelab.plan.schema_problems import PathPart, Problem, json_path, split_api_version
 
 # ---------------------------------------------------------------------------------------------
 # the CEL environment: standard library, strings extension, Kubernetes' boolean functions

@@ -34,7 +34,9 @@ from pathlib import Path
 
 import yaml
 
+from homelab.config.reader import stack_files
 from homelab.paths import ROOT
+from homelab.plan import helm
 
 SHARED = ROOT.parent / "shared" / "charts"
 CACHE = ROOT / "charts"
@@ -136,8 +138,7 @@ def locate(chart: Chart, charts_dir: Path | None = None, lock: Lock | None = Non
 
 def pinned_charts(root: Path = ROOT) -> list[Chart]:
     """Every chart a stack file of the project pins, through the program's own releases."""
-    from homelab.config.reader import stack_files
-    from homelab.plan import mockrun
+    from homelab.plan import mockrun  # deferred: imports the Pulumi SDK (~0.3 s), only needed here
 
     found: set[Chart] = set()
     for stack in stack_files(root):
@@ -199,8 +200,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.parse_args(argv)
-    from homelab.plan import helm
-
     try:
         lines = pull(pinned_charts(), helm.find())
     except (ChartError, helm.HelmError) as exc:

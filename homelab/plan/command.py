@@ -32,7 +32,10 @@ from typing import Any
 
 import yaml
 
-from homelab.plan import helm, helm_storage, mockrun, namespaces, render
+from components.promotion import PromotionGateError
+from homelab.config.models import ConfigError
+from homelab.config.reader import StackFileError, is_stack_name, stack_files
+from homelab.plan import helm, helm_storage, mockrun, namespaces, render, render_check, schema_check
 from homelab.plan.charts import ChartError
 from homelab.plan.mockrun import Plan, Registration
 
@@ -249,8 +252,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so in one line unless asked for more
         if args.debug:
             raise
-        from homelab.config.reader import is_stack_name
-
         if is_stack_name(args.stack):
             _forget(args.out or args.root / "rendered", args.stack)
         print(
@@ -261,10 +262,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from components.promotion import PromotionGateError
-    from homelab.config.models import ConfigError
-    from homelab.config.reader import StackFileError, is_stack_name, stack_files
-
     root: Path = args.root
     out: Path = args.out or root / "rendered"
     stack: str = args.stack
@@ -340,13 +337,11 @@ def _plan(args: argparse.Namespace) -> int:
 
     if args.no_validate:
         return 0
-    from homelab.plan import schema_check
-
     for note in schema_check.version_notes(plan):
         print(note)
     problems = schema_check.plan_problems(plan)
     if charts:
-        problems += render.problems(charts, plan, str(plan.outputs["kubernetesVersion"]))
+        problems += render_check.problems(charts, plan, str(plan.outputs["kubernetesVersion"]))
     if problems:
         (out / plan.stack / INVALID_MARK).write_text(
             "These objects fail the upstream schemas; do not apply them.\n" + "".join(f"{p}\n" for p in problems)

@@ -17,7 +17,7 @@ from homelab.config import names
 from homelab.config.models import APPS_KEY, PROJECT, App
 from homelab.plan.mockrun import Plan
 from homelab.plan.render import HELM_CHART, HELM_RELEASE, Rendered
-from homelab.plan.schema_check import object_label
+from homelab.plan.schema_problems import object_label
 
 
 def _created(plan: Plan, charts: Sequence[Rendered]) -> set[str]:

@@ -68,7 +68,7 @@ def test_providers_wait_on_the_gate() -> None:
     import ast
     from pathlib import Path
 
-    tree = ast.parse((Path(__file__).parent.parent / "__main__.py").read_text())
+    tree = ast.parse((Path(__file__).parents[2] / "__main__.py").read_text())
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("Provider")]
     assert len(calls) == 2
     for call in calls:

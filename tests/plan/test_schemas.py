@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
-from homelab.plan import mockrun
+from homelab.plan import mockrun, values_scan
 from homelab.plan import schema_check as sc
 from homelab.plan.mockrun import Plan, Registration
 from tests.conftest import STACKS, RunProgram
@@ -348,7 +348,7 @@ def test_values_walk_finds_exactly_the_real_keys(schemas: Path) -> None:
     assert values_files(schemas)
     for path in values_files(schemas):
         text = path.read_text()
-        assert sc._scan(text).real == set(sc._paths(yaml.safe_load(text) or {})), path.name
+        assert values_scan.scan(text).real == set(values_scan.key_paths(yaml.safe_load(text) or {})), path.name
 
 
 def test_commented_keys_are_real_keys(schemas: Path) -> None:
@@ -361,7 +361,7 @@ def test_commented_keys_are_real_keys(schemas: Path) -> None:
             node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
         return node
 
-    commented = sc._scan((schemas / "helm-values" / "cert-manager.values.yaml").read_text()).commented
+    commented = values_scan.scan((schemas / "helm-values" / "cert-manager.values.yaml").read_text()).commented
     assert len(commented) > 50
     unknown = []
     for path in commented:

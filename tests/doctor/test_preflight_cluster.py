@@ -1,4 +1,4 @@
-"""preflight against the loopback fakes (tests/fakes.py, the lab in tests/preflight_support.py): the
+"""preflight against the loopback fakes (tests/support/fakes.py, the lab in tests/support/preflight_support.py): the
 cluster's side. What the stack replaces (kube-proxy, another CNI, the distribution's CoreDNS) and
 what up creates that is there already (Helm releases, objects, namespaces).
 """
@@ -10,8 +10,8 @@ from typing import Any
 from homelab.doctor.checks_preflight import check_namespace
 from homelab.doctor.expected import Expected
 from homelab.doctor.preflight_plan import HelmTarget, RenderUnavailableError
-from tests import preflight_support
-from tests.preflight_support import (
+from tests.support import preflight_support
+from tests.support.preflight_support import (
     ADOPTING,
     FLUX,
     FLUX_HELM,
@@ -28,7 +28,7 @@ from tests.preflight_support import (
     service,
 )
 
-# the shared fixtures (tests/preflight_support.py): pytest finds them under these names
+# the shared fixtures (tests/support/preflight_support.py): pytest finds them under these names
 loopback_only = preflight_support.loopback_only
 server = preflight_support.server
 exp = preflight_support.exp

@@ -1,4 +1,4 @@
-"""preflight against the loopback fakes (tests/fakes.py): the real clients, a real HTTP server.
+"""preflight against the loopback fakes (tests/support/fakes.py): the real clients, a real HTTP server.
 
 The cluster starts bare (a fresh cluster of the distribution, no CNI, kube-proxy and CoreDNS
 switched off) and each case adds what a running homelab may have: kube-proxy, another CNI, the
@@ -7,7 +7,7 @@ its ``helm.v4.Chart`` creates, the tunnel or a DNS record at Cloudflare. What th
 create is the real program's plan (conftest's ``plans``); the chart is rendered by a stand-in
 (its objects as the pinned chart renders them, trimmed). Each check line is stated in full.
 
-The lab all the ``tests/test_preflight*.py`` modules share: the fakes' state, the stand-in
+The lab all the ``tests/doctor/test_preflight*.py`` modules share: the fakes' state, the stand-in
 renderer, the helpers that add what a running homelab may have, and the fixtures (each module
 binds them under their names, so the module-scoped ones are per module).
 """
@@ -28,10 +28,10 @@ from homelab.doctor.preflight_plan import HelmTarget, Wanted, wanted
 from homelab.doctor.report import Check, ordered
 from homelab.doctor.runner import Options
 from homelab.plan.mockrun import Plan
-from tests import fakes
-from tests.fakes import TOKEN, CloudflareState, FakeApi, write_kubeconfig
+from tests.support import fakes
+from tests.support.fakes import TOKEN, CloudflareState, FakeApi, write_kubeconfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 TUNNEL_ID = "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415"

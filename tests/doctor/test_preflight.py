@@ -1,4 +1,4 @@
-"""preflight against the loopback fakes (tests/fakes.py, the lab in tests/preflight_support.py): a
+"""preflight against the loopback fakes (tests/support/fakes.py, the lab in tests/support/preflight_support.py): a
 bare cluster and account, what up would create, and the command (the table, JSON, exit codes).
 """
 
@@ -17,9 +17,9 @@ from homelab.doctor.checks_preflight import GROUPS
 from homelab.doctor.kube import METADATA_LIST
 from homelab.doctor.preflight_plan import HelmTarget, Wanted, chart_objects, plural
 from homelab.plan.mockrun import Plan
-from tests import preflight_support
-from tests.fakes import TOKEN, closed_port, write_kubeconfig
-from tests.preflight_support import (
+from tests.support import preflight_support
+from tests.support.fakes import TOKEN, closed_port, write_kubeconfig
+from tests.support.preflight_support import (
     ACCOUNT,
     CHART,
     FLUX_HELM,
@@ -36,7 +36,7 @@ from tests.preflight_support import (
     render,
 )
 
-# the shared fixtures (tests/preflight_support.py): pytest finds them under these names
+# the shared fixtures (tests/support/preflight_support.py): pytest finds them under these names
 loopback_only = preflight_support.loopback_only
 server = preflight_support.server
 exp = preflight_support.exp

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from homelab.plan import cel_check, charts, helm, render
+from homelab.plan import cel_check, charts, helm, render, render_check
 from homelab.plan.mockrun import Plan
 from homelab.plan.schema_check import split_api_version
 from tests.conftest import STACKS, Project, need_helm
@@ -42,12 +42,12 @@ def openapi(crds: list[dict[str, Any]]) -> dict[tuple[str, str, str], Any]:
         values={},
         include_crds=True,
     )
-    return render.crd_validators([render.Rendered(spec, crds)])
+    return render_check.crd_validators([render.Rendered(spec, crds)])
 
 
 def check(crds: list[dict[str, Any]], openapi: dict[tuple[str, str, str], Any], obj: dict[str, Any]) -> list[str]:
     """The CEL problems of one object, after making sure its OpenAPI schema accepts it."""
-    assert render.validate_object(obj, "1.35", openapi, "o") == []
+    assert render_check.validate_object(obj, "1.35", openapi, "o") == []
     return cel_check.problems(crds, [("o", obj)])
 
 
@@ -275,7 +275,7 @@ def test_structural_defaults_follow_kubernetes() -> None:
 
 
 def kinds(plan: Plan) -> list[tuple[str, str, str]]:
-    objects = render._program_objects(plan)
+    objects = render_check.program_objects(plan)
     return [(*split_api_version(str(o["apiVersion"])), str(o["kind"])) for _, o in objects]
 
 
@@ -300,7 +300,7 @@ def test_the_stacks_objects_pass_within_the_budget(
 ) -> None:
     """Both stacks' custom resources pass every rule; one stack's check, compiling included,
     takes well under a second."""
-    objects = render._program_objects(plans[stack])
+    objects = render_check.program_objects(plans[stack])
     assert len([o for _, o in objects if o["kind"] in ("Gateway", "HTTPRoute", "EnvoyProxy")]) >= 4
     cel_check.compiled.cache_clear()
     start = time.perf_counter()

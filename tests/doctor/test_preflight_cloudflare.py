@@ -1,4 +1,4 @@
-"""preflight against the loopback fakes (tests/fakes.py, the lab in tests/preflight_support.py):
+"""preflight against the loopback fakes (tests/support/fakes.py, the lab in tests/support/preflight_support.py):
 Cloudflare's side. The token's permission for each call up makes, the tunnel and the record.
 """
 
@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from tests import preflight_support
-from tests.fakes import TOKEN
-from tests.preflight_support import (
+from tests.support import preflight_support
+from tests.support.fakes import TOKEN
+from tests.support.preflight_support import (
     ACCOUNT,
     ADOPTING,
     TUNNEL_ID,
@@ -19,7 +19,7 @@ from tests.preflight_support import (
     Lab,
 )
 
-# the shared fixtures (tests/preflight_support.py): pytest finds them under these names
+# the shared fixtures (tests/support/preflight_support.py): pytest finds them under these names
 loopback_only = preflight_support.loopback_only
 server = preflight_support.server
 exp = preflight_support.exp

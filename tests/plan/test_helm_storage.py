@@ -25,7 +25,7 @@ from homelab.plan import helm, helm_storage, render
 from homelab.plan.charts import Chart
 from tests.conftest import STACKS, PlanRun, need_helm
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "charts"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "charts"
 CRDS_PACKAGE = SHARED / "gateway-crds-helm-v1.9.0.tgz"
 
 CRDS_REFUSAL = (

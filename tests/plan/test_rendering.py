@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from homelab.plan import charts, helm, render
+from homelab.plan import charts, helm, render, render_check
 from tests.conftest import STACKS, PlanRun, Project, RunProgram, need_helm, stack_config
 
 NET = {"main": "10.11", "staging": "10.12"}
@@ -177,7 +177,7 @@ def test_rendered_objects_are_validated_against_kubernetes_and_the_crds(gateway_
     """The validator the plan runs catches what the API server would refuse (a wrong type in a
     built-in kind, an unknown field in a custom resource of a rendered CRD)."""
     need_helm()
-    crds = render.crd_validators(gateway_crds)
+    crds = render_check.crd_validators(gateway_crds)
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -188,7 +188,7 @@ def test_rendered_objects_are_validated_against_kubernetes_and_the_crds(gateway_
             "template": {"spec": {"containers": [{"name": "c", "imagee": "x"}]}},
         },
     }
-    found = [str(p) for p in render.validate_object(deployment, "1.35", crds, "d")]
+    found = [str(p) for p in render_check.validate_object(deployment, "1.35", crds, "d")]
     assert "d  spec.replicas  'two' is not of type 'integer', 'null'" in found
     assert (
         "d  spec.template.spec.containers[0].imagee  Additional properties are not allowed ('imagee' was unexpected)"
@@ -200,7 +200,7 @@ def test_rendered_objects_are_validated_against_kubernetes_and_the_crds(gateway_
         "metadata": {"name": "g"},
         "spec": {"gatewayClassName": "envoy", "listeners": [{"name": "h", "port": 80, "protocol": "HTTP", "tsl": {}}]},
     }
-    assert [str(p) for p in render.validate_object(gateway, "1.35", crds, "g")] == [
+    assert [str(p) for p in render_check.validate_object(gateway, "1.35", crds, "g")] == [
         "g  spec.listeners[0].tsl  Additional properties are not allowed ('tsl' was unexpected)"
     ]
 
@@ -382,7 +382,7 @@ def test_a_program_resource_the_rendered_crd_refuses_is_a_problem(
 
     real = envoy_gateway.client_traffic_policy_spec
     monkeypatch.setattr(envoy_gateway, "client_traffic_policy_spec", lambda c: {**real(c), "tsl": {}})
-    problems = render.problems(gateway_crds, run_program("staging"), "1.35")
+    problems = render_check.problems(gateway_crds, run_program("staging"), "1.35")
     # only the Envoy Gateway CRDs were rendered here: cert-manager's objects have no schema
     assert [p for p in problems if not p.startswith(("ClusterIssuer/", "Certificate/"))] == [
         "ClientTrafficPolicy/network/envoy (envoy-gateway-client-policy)  spec.tsl  "
@@ -414,7 +414,7 @@ def test_rendered_crd_schemas_are_closed_but_not_inside_one_of(
 ) -> None:
     """Strict field validation closes objects, but a oneOf branch only constrains fields its
     siblings declare: valid Gateway addresses pass, a bad IP does not."""
-    crds = render.crd_validators(gateway_crds)
+    crds = render_check.crd_validators(gateway_crds)
     gateway = {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
@@ -425,7 +425,7 @@ def test_rendered_crd_schemas_are_closed_but_not_inside_one_of(
             "listeners": [{"name": "h", "port": 80, "protocol": "HTTP"}],
         },
     }
-    found = [p.path for p in render.validate_object(gateway, "1.35", crds, "g")]
+    found = [p.path for p in render_check.validate_object(gateway, "1.35", crds, "g")]
     assert found == ([] if problem is None else [problem])
 
 
@@ -435,7 +435,7 @@ def test_doctor_s_recorded_cilium_config_is_what_the_chart_renders(planned: dict
     bump it must be re-recorded, or doctor would be tested against a ConfigMap no cluster has."""
     import json
 
-    recorded = json.loads((Path(__file__).parent / "doctor_fixtures" / f"cilium-config.{stack}.json").read_text())
+    recorded = json.loads((Path(__file__).parents[1] / "doctor_fixtures" / f"cilium-config.{stack}.json").read_text())
     rendered = planned[stack].load("cilium/chart/ConfigMap-kube-system-cilium-config.yaml")
     assert recorded["data"] == rendered["data"]
 
