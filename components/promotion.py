@@ -17,6 +17,7 @@ from pulumi.runtime.settings import get_stack
 
 from homelab.config.policy import release_settings
 from homelab.config.stack import StackConfig
+from homelab.errors import HomelabError
 
 RELEASE_OUTPUT = "release"
 VERSIONED = ("charts", "images")
@@ -24,7 +25,7 @@ VERSIONED = ("charts", "images")
 T = TypeVar("T")
 
 
-class PromotionGateError(pulumi.RunError):
+class PromotionGateError(HomelabError, pulumi.RunError):
     """Main asked for versions staging has not run. A ``RunError``: under the CLI the program
     stops with this message alone, "rather than the usual verbose unhandled error logic which
     emits the source program text and complete stack trace" (pulumi SDK ``pulumi/errors.py``)."""

@@ -14,6 +14,7 @@ from homelab.config.cross_stack import PREFIX, check, decoded, excluded_domains
 from homelab.config.models import ConfigError
 from homelab.config.reader import StackFileError
 from homelab.config.stack import StackConfig
+from homelab.errors import HomelabError
 
 
 class Settings(NamedTuple):
@@ -42,7 +43,7 @@ def project_root() -> Path:
     raise ConfigError([f"no Pulumi.yaml in {', '.join(map(str, candidates))}: cannot find the homelab's stack files"])
 
 
-class ConfigRefused(pulumi.RunError):
+class ConfigRefusedError(HomelabError, pulumi.RunError):
     """The config refused, as the program stops under the CLI: a ``RunError`` prints its message
     without a traceback (pulumi SDK ``pulumi/errors.py``)."""
 
@@ -56,7 +57,7 @@ def load() -> Settings:
     try:
         member, members = check(pulumi.get_stack(), values, secret_keys, project_root())
     except (ConfigError, StackFileError) as exc:
-        raise ConfigRefused(str(exc)) from None
+        raise ConfigRefusedError(str(exc)) from None
     for warning in rules.placeholder_warnings(member.config):
         pulumi.log.warn(warning)
     api_token = pulumi.Output.secret(str(values[PREFIX + models.API_TOKEN_KEY]))

@@ -9,6 +9,7 @@
     homelab mutate [PATTERN ...]        the tests' mutation score (make mutate)
 
 Each subcommand takes its own ``--help``; the Makefile targets are shortcuts for these.
+``homelab --debug <command> ...`` shows the traceback of an error the command leaves unhandled.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
+
+from homelab.errors import HomelabError
 
 #: Subcommand -> (the module whose ``main(argv)`` runs it, what it does). Imported when run:
 #: the plan's modules load the Pulumi SDKs (pulumi_cloudflare alone takes about 2 s), which
@@ -46,7 +49,12 @@ def usage() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one subcommand. An error it leaves unhandled is caught here, once: a
+    :class:`~homelab.errors.HomelabError` is bad input (its message, exit 2), anything else a bug
+    (one line, exit 2); ``homelab --debug <command>`` shows the traceback instead."""
     args = list(sys.argv[1:] if argv is None else argv)
+    debug = bool(args) and args[0] == "--debug"
+    args = args[1:] if debug else args
     if not args or args[0] in ("-h", "--help", "help"):
         print(usage())
         return 0 if args else 2
@@ -54,8 +62,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"error: no command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest))
+    try:
+        module = importlib.import_module(COMMANDS[name][0])
+        return int(module.main(rest))
+    except HomelabError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug, not bad input: one line unless asked for more
+        if debug:
+            raise
+        print(
+            f"error: homelab {name} failed: {type(exc).__name__}: {exc} (homelab --debug {name} ... for a traceback)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -38,3 +38,31 @@ def test_a_subcommand_gets_its_own_arguments(capsys: pytest.CaptureFixture[str])
     assert (
         capsys.readouterr().err == "error: --stack '../victim' is not a stack name (letters, digits, '-', '_', '.')\n"
     )
+
+
+def test_an_error_a_command_leaves_unhandled_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caught once, here: bad input is its message, anything else a bug said in one line."""
+    from homelab.config.models import ConfigError
+    from homelab.plan import helm
+
+    def refuse(argv: list[str]) -> int:
+        raise ConfigError(["homelab:cluster.name: 'x' is not this stack's name"], source="Pulumi.main.yaml")
+
+    monkeypatch.setattr(helm, "main", refuse)
+    assert cli.main(["helm"]) == 2
+    assert capsys.readouterr().err == (
+        "error: invalid stack config (Pulumi.main.yaml):\n  - homelab:cluster.name: 'x' is not this stack's name\n"
+    )
+
+    def crash(argv: list[str]) -> int:
+        raise KeyError("release")
+
+    monkeypatch.setattr(helm, "main", crash)
+    assert cli.main(["helm", "--install"]) == 2
+    assert capsys.readouterr().err == (
+        "error: homelab helm failed: KeyError: 'release' (homelab --debug helm ... for a traceback)\n"
+    )
+    with pytest.raises(KeyError):
+        cli.main(["--debug", "helm"])

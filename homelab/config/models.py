@@ -48,6 +48,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from homelab.config.syntax import CPU, ENVOY_DURATION, go_duration, memory_bytes
+from homelab.errors import HomelabError
 
 PROJECT = "homelab"
 
@@ -72,7 +73,7 @@ TOKEN_SCOPES = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(HomelabError, ValueError):
     """Invalid stack config. Each line names the config key and the bad value; ``source`` names
     the stack file the config comes from (lines about other stack files name theirs)."""
 

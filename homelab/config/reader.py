@@ -20,13 +20,14 @@ from typing import Any
 import yaml
 
 from homelab.config.traps import EXPLICIT_TAG, line_of, reader_traps, secure_problems
+from homelab.errors import HomelabError
 
 #: Pulumi's rule for stack names: letters, digits, hyphens, underscores and periods.
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.yaml$")
 
 
-class StackFileError(ValueError):
+class StackFileError(HomelabError, ValueError):
     """A stack file that cannot be read as one; the message starts with ``<file>:<line>:``."""
 
 

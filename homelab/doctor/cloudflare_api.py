@@ -15,6 +15,8 @@ from typing import Any
 import cloudflare
 import httpx
 
+from homelab.errors import HomelabError
+
 BASE_URL_ENV = "HOMELAB_CLOUDFLARE_API"
 #: Every Cloudflare call is bounded; no retries (they would multiply the bound).
 TIMEOUT = httpx.Timeout(8.0, connect=4.0)
@@ -22,7 +24,7 @@ TIMEOUT = httpx.Timeout(8.0, connect=4.0)
 Obj = dict[str, Any]
 
 
-class CloudflareError(Exception):
+class CloudflareError(HomelabError):
     """A call Cloudflare answered with an error: FAILs the check that made it."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

@@ -24,6 +24,7 @@ from homelab.config.cross_stack import read_member
 from homelab.config.models import App, Exposure
 from homelab.config.reader import stack_file, stack_files
 from homelab.config.stack import StackConfig
+from homelab.errors import HomelabError
 
 #: cloudflared's Deployment and its token's Secret (components/cloudflare_tunnel.py ``APP`` and
 #: ``TOKEN_SECRET``; importing that module would load pulumi_cloudflare, seconds of start-up for
@@ -182,7 +183,7 @@ class Expected:
         return f"{self.kubectl('auth can-i --list')} shows what the kubeconfig user may read"
 
 
-class BadInputError(Exception):
+class BadInputError(HomelabError):
     """The stack cannot be read: doctor exits 2 with this message."""
 
 

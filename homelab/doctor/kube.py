@@ -23,6 +23,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from homelab.doctor.report import Check, failed
+from homelab.errors import HomelabError
 
 #: (connect, read) seconds for every API call.
 TIMEOUT = (3.0, 5.0)
@@ -35,7 +36,7 @@ METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v
 Obj = dict[str, Any]
 
 
-class KubeError(Exception):
+class KubeError(HomelabError):
     """A read that got no usable answer (unreachable, unauthorized, forbidden, server error)."""
 
 

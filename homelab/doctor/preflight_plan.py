@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from homelab.errors import HomelabError
 from homelab.plan.mockrun import Plan, Registration
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -204,7 +205,7 @@ def chart_objects(chart: HelmTarget, rendered: list[Obj]) -> list[KubeTarget]:
     return list({(o.api_version, o.kind, o.namespace, o.name): o for o in out}.values())  # no duplicates
 
 
-class RenderUnavailableError(Exception):
+class RenderUnavailableError(HomelabError):
     """A chart could not be rendered here (no helm, the pinned package missing): its objects are
     not checked, and preflight says so."""
 

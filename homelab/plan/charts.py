@@ -35,6 +35,7 @@ from pathlib import Path
 import yaml
 
 from homelab.config.reader import stack_files
+from homelab.errors import HomelabError
 from homelab.paths import ROOT
 from homelab.plan import helm
 
@@ -44,7 +45,7 @@ LOCK = ROOT / "charts.lock"
 ENV = "HOMELAB_CHARTS"
 
 
-class ChartError(Exception):
+class ChartError(HomelabError):
     """A pinned chart that cannot be found, fetched or trusted; the message says which."""
 
 

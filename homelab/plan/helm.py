@@ -29,6 +29,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from homelab.errors import HomelabError
 from homelab.paths import ROOT
 
 VERSION = "v4.1.4"
@@ -45,7 +46,7 @@ HELM_IN_LAYER = "helm/helm"
 INSTALLED = ROOT / ".tools" / "helm" / VERSION / "helm"
 
 
-class HelmError(Exception):
+class HelmError(HomelabError):
     """No usable helm; the message says what to do."""
 
 

@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from homelab.errors import HomelabError
+
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -45,7 +47,7 @@ _GoYAML.add_constructor(
 GO_YAML: Any = _GoYAML
 
 
-class StorageError(Exception):
+class StorageError(HomelabError):
     """A chart package or a rendering that cannot be read as Helm would; the message says which."""
 
 

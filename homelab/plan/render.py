@@ -38,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from homelab.errors import HomelabError
 from homelab.plan.charts import Chart, locate, release_chart
 from homelab.plan.recorded import Plan, Registration
 
@@ -50,7 +51,7 @@ HOOK_ANNOTATION = "helm.sh/hook"
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class RenderError(Exception):
+class RenderError(HomelabError):
     """helm could not render a release; the message names it."""
 
 

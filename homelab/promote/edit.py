@@ -23,11 +23,12 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tokens import CommentToken
 
 from homelab.config.models import PROJECT
+from homelab.errors import HomelabError
 from homelab.promote.checks import ABSENT, RELEASE, anchor_problem
 from homelab.promote.roundtrip import StackFile, dump, load
 
 
-class PromoteError(Exception):
+class PromoteError(HomelabError):
     """The promotion is refused; each problem names the file (and the line or key)."""
 
     def __init__(self, *problems: str):

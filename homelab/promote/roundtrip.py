@@ -27,12 +27,14 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from homelab.errors import HomelabError
+
 BOM = b"\xef\xbb\xbf"
 _BREAK = re.compile(r"\r\n|\r|\n")
 _BREAK_NAMES = {"\r\n": "CRLF", "\n": "LF", "\r": "CR"}
 
 
-class StackFileError(Exception):
+class StackFileError(HomelabError):
     """A stack file that cannot be read: ``<file>:<line>: <what is wrong>``."""
 
     def __init__(self, name: str, line: int, what: str):

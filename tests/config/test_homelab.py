@@ -182,12 +182,12 @@ def test_the_program_itself_refuses_without_the_plan_s_preflight(project: Projec
     homelab rules hold there too: the program reads the other stack files from the project root."""
     import pulumi
 
-    from components.settings import ConfigRefused
+    from components.settings import ConfigRefusedError
     from homelab.plan import mockrun
 
     project.change("staging", lambda cfg: cfg["homelab:cluster"]["externalDns"].update({"ownerId": "homelab"}))
     registered: list[Any] = []
-    with pytest.raises(ConfigRefused) as err:
+    with pytest.raises(ConfigRefusedError) as err:
         mockrun.run(
             "main",
             project.config("main"),
