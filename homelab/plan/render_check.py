@@ -129,7 +129,18 @@ def validate_object(
                 f"no schema for {kind} {api_version}: neither Kubernetes {kube_version} nor a rendered CRD",
             )
         ]
-    return _problems(label, validator, obj)
+    key = (kube_version, api_version, kind, repr(obj))
+    found = _BUILTIN_FOUND.get(key)
+    if found is None:  # the same chart objects (a CRD is tens of kilobytes) come in every plan
+        found = _BUILTIN_FOUND[key] = [
+            (json_path(path), message) for path, message, _ in validation_errors(validator, obj)
+        ]
+    return [Problem(label, path, message) for path, message in found]
+
+
+#: What the Kubernetes schemas found in an object, by everything that decides it (they never
+#: change in a process): a process that plans many times validates each object once.
+_BUILTIN_FOUND: dict[tuple[str, str, str, str], list[tuple[str, str]]] = {}
 
 
 def program_objects(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
