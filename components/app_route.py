@@ -27,6 +27,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
+from components.base import Component
 from components.envoy_gateway import GATEWAY_API, parent_ref
 from homelab.config import names
 from homelab.config.models import App, Exposure
@@ -55,7 +56,8 @@ def namespace_resource_name(namespace: str) -> str:
     return f"{namespace}.namespace"
 
 
-class AppRoute(pulumi.ComponentResource):
+class AppRoute(Component):
+    TYPE = "homelab:app_route:AppRoute"
     #: The app's Namespace, when this route's component creates it.
     namespace: Namespace | None
 
@@ -69,7 +71,7 @@ class AppRoute(pulumi.ComponentResource):
     ) -> None:
         """``after``: the Envoy Gateway CRDs and chart, and the app's Namespace when another
         app's component creates it."""
-        super().__init__("homelab:app_route:AppRoute", name, None, opts)
+        super().__init__(name, opts)
         needs = list(after)
         self.namespace = None
         if creates_namespace:

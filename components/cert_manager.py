@@ -12,7 +12,7 @@ from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.kube import helm_release, token_secret
+from components.base import Component, helm_release, token_secret
 from homelab.config import names
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
@@ -74,7 +74,8 @@ def certificate_spec(cluster: Cluster) -> dict[str, Any]:
     }
 
 
-class CertManager(pulumi.ComponentResource):
+class CertManager(Component):
+    TYPE = "homelab:cert_manager:CertManager"
     release: Release
     certificate: CustomResource
 
@@ -89,7 +90,7 @@ class CertManager(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``after``: the CNI. ``certificate_after``: what creates the ``network`` namespace."""
-        super().__init__("homelab:cert_manager:CertManager", name, None, opts)
+        super().__init__(name, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = Namespace(f"{name}-namespace", metadata=ObjectMetaArgs(name=NAMESPACE), opts=child)
         self.release = helm_release(

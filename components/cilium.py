@@ -9,7 +9,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.kube import helm_release
+from components.base import Component, helm_release
 from homelab.config import names
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
@@ -78,8 +78,10 @@ def l2_policy_spec(cluster: Cluster) -> dict[str, Any]:
     return spec
 
 
-class Cilium(pulumi.ComponentResource):
+class Cilium(Component):
     """CNI first: every other component waits for :attr:`release`."""
+
+    TYPE = "homelab:cilium:Cilium"
 
     release: Release
 
@@ -90,7 +92,7 @@ class Cilium(pulumi.ComponentResource):
         release: ReleaseSettings,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("homelab:cilium:Cilium", name, None, opts)
+        super().__init__(name, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         self.release = helm_release(

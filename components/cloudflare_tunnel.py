@@ -35,8 +35,8 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudgetSpecArgs
 
+from components.base import Component, rolling_hash, token_secret
 from components.envoy_gateway import GatewaySpec
-from components.kube import rolling_hash, token_secret
 from homelab.config import names
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
@@ -118,7 +118,7 @@ def container_env(release: ReleaseSettings) -> list[EnvVarArgs]:
 
 
 def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str]) -> DeploymentSpecArgs:
-    """``token_hash``: :func:`components.kube.token_hash` of the token, so a new token rolls the pods.
+    """``token_hash``: :func:`components.base.token_hash` of the token, so a new token rolls the pods.
 
     Liveness on ``/healthcheck`` (the process answers), readiness on ``/ready`` (connected to the
     edge): ``/ready`` answers 503 whenever the edge is unreachable, and as a liveness probe it
@@ -176,7 +176,8 @@ def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str]) -> 
     )
 
 
-class CloudflareTunnel(pulumi.ComponentResource):
+class CloudflareTunnel(Component):
+    TYPE = "homelab:cloudflare_tunnel:CloudflareTunnel"
     tunnel_id: pulumi.Output[str]
     cname: pulumi.Output[str]
 
@@ -193,7 +194,7 @@ class CloudflareTunnel(pulumi.ComponentResource):
     ) -> None:
         """``origin``: the gateway the tunnel sends traffic to. ``after``: what cloudflared
         needs in the cluster (the ``network`` namespace, the origin gateway)."""
-        super().__init__("homelab:cloudflare_tunnel:CloudflareTunnel", name, None, opts)
+        super().__init__(name, opts)
         account = cluster.cloudflare.account_id
         on_cloudflare = pulumi.ResourceOptions(parent=self, provider=cloudflare_provider)
 

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.helm.v3 import Release
 
-from components.kube import helm_release
+from components.base import Component, helm_release
 from homelab.config import names
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
@@ -84,7 +84,8 @@ def helm_values(cluster: Cluster) -> dict[str, Any]:
     }
 
 
-class CoreDns(pulumi.ComponentResource):
+class CoreDns(Component):
+    TYPE = "homelab:coredns:CoreDns"
     release: Release
 
     def __init__(
@@ -96,7 +97,7 @@ class CoreDns(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``after``: what must exist first (the CNI: no pod starts without it)."""
-        super().__init__("homelab:coredns:CoreDns", name, None, opts)
+        super().__init__(name, opts)
         self.release = helm_release(
             f"{name}-release",
             name="coredns",

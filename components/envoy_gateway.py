@@ -13,7 +13,7 @@ from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.helm.v4 import Chart
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.kube import client_side_chart, helm_release
+from components.base import Component, client_side_chart, helm_release
 from homelab.config import names
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
@@ -183,8 +183,10 @@ def backend_traffic_policy_spec() -> dict[str, Any]:
     }
 
 
-class EnvoyGateway(pulumi.ComponentResource):
+class EnvoyGateway(Component):
     """The controller chart and every object the seed's gateway section names."""
+
+    TYPE = "homelab:envoy_gateway:EnvoyGateway"
 
     namespace: Namespace
     crds: Chart
@@ -201,7 +203,7 @@ class EnvoyGateway(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``after``: the CNI (the controller's pods need it)."""
-        super().__init__("homelab:envoy_gateway:EnvoyGateway", name, None, opts)
+        super().__init__(name, opts)
         self.external, self.internal = gateways(cluster)
 
         self.namespace = Namespace(

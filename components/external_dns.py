@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.helm.v3 import Release
 
-from components.kube import helm_release, rolling_hash, token_secret
+from components.base import Component, helm_release, rolling_hash, token_secret
 from homelab.config import names
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
@@ -57,7 +57,8 @@ def helm_values(cluster: Cluster, zone_id: str, exclude_domains: Sequence[str], 
     }
 
 
-class ExternalDns(pulumi.ComponentResource):
+class ExternalDns(Component):
+    TYPE = "homelab:external_dns:ExternalDns"
     release: Release
 
     def __init__(
@@ -72,7 +73,7 @@ class ExternalDns(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``after``: the Envoy Gateway chart (the Gateway API CRDs external-dns watches)."""
-        super().__init__("homelab:external_dns:ExternalDns", name, None, opts)
+        super().__init__(name, opts)
         token = token_secret(
             f"{name}-cloudflare-token",
             name=TOKEN_SECRET,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import pulumi
 from pulumi.runtime.settings import get_stack
 
+from components.base import Component
 from homelab.config.policy import release_settings
 from homelab.config.stack import StackConfig
 from homelab.errors import HomelabError
@@ -63,14 +64,16 @@ def check(wanted: Mapping[str, Any], staging: Mapping[str, Any] | None, stack: s
         )
 
 
-class StagingGate(pulumi.ComponentResource):
+class StagingGate(Component):
     """Holds back everything on main until staging has run the same release."""
+
+    TYPE = "homelab:promotion:StagingGate"
 
     #: Resolves once the gate has passed; fails the run (and everything that waits) otherwise.
     passed: pulumi.Output[None]
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("homelab:promotion:StagingGate", name, None, opts)
+        super().__init__(name, opts)
         staging_stack = config.promotion.staging_stack
         stack, other = get_stack(), config.promotion.staging_stack_name
         self.enabled = config.promotion.require_staging and stack != other

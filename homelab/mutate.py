@@ -78,8 +78,8 @@ def mutmut_failure(stderr: str, patterns: list[str]) -> str:
     if "nothing matches" in stderr:
         shown = " ".join(repr(p) for p in patterns)
         return (
-            f"no mutant matches {shown}: names look like components.kube.x_helm_release__mutmut_1 "
-            "(module, x_, function), so a module is 'components.kube.*'"
+            f"no mutant matches {shown}: names look like components.base.x_helm_release__mutmut_1 "
+            "(module, x_, function), so a module is 'components.base.*'"
         )
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     return f"mutmut failed ({lines[-1]})" if lines else "mutmut failed (the clean test run must pass first)"

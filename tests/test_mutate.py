@@ -44,8 +44,8 @@ def test_a_pattern_that_matches_no_mutant_is_explained_in_one_line() -> None:
         "but nothing matches\n\nFilter: ('homelab.config.names.*',)\n"
     )
     assert mutate.mutmut_failure(stderr, ["homelab.config.names.*"]) == (
-        "no mutant matches 'homelab.config.names.*': names look like components.kube.x_helm_release__mutmut_1 "
-        "(module, x_, function), so a module is 'components.kube.*'"
+        "no mutant matches 'homelab.config.names.*': names look like components.base.x_helm_release__mutmut_1 "
+        "(module, x_, function), so a module is 'components.base.*'"
     )
 
 

@@ -115,7 +115,7 @@ def _api_server_problems(a: Member, b: Member) -> Iterator[str]:
             )
 
 
-def _network_problems(a: Member, b: Member) -> Iterator[str]:
+def _overlap_problems(a: Member, b: Member) -> Iterator[str]:
     for a_name, a_net in _networks(a.cluster).items():
         for b_name, b_net in _networks(b.cluster).items():
             if a_net.overlaps(b_net):
@@ -213,7 +213,7 @@ def homelab_problems(members: Sequence[Member]) -> list[str]:
     for i, b in enumerate(ordered):
         problems += _gate_problems(b, stacks)
         for a in ordered[:i]:
-            problems += _network_problems(a, b)
+            problems += _overlap_problems(a, b)
             problems += _unique_problems(a, b)
         for a in ordered:
             if a is not b:

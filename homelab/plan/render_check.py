@@ -111,7 +111,7 @@ def _problems(label: str, validator: Validator, obj: Mapping[str, Any]) -> list[
     return [Problem(label, json_path(path), message) for path, message, _ in validation_errors(validator, obj)]
 
 
-def validate_object(
+def validate_rendered(
     obj: Mapping[str, Any], kube_version: str, crds: Mapping[tuple[str, str, str], Validator], label: str
 ) -> list[Problem]:
     api_version, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
@@ -184,10 +184,10 @@ def problems(rendered: Sequence[Rendered], plan: Plan, kube_version: str) -> lis
     for r in rendered:
         for obj in r.objects:
             label = f"{r.spec.release}: {object_label(obj)}"
-            found += validate_object(obj, kube_version, crds, label)
+            found += validate_rendered(obj, kube_version, crds, label)
             checked.append((label, obj))
     for label, obj in program_objects(plan):
-        found += validate_object(obj, kube_version, crds, label)
+        found += validate_rendered(obj, kube_version, crds, label)
         checked.append((label, obj))
     rendered_crds = (obj for r in rendered for obj in r.objects if obj.get("kind") == "CustomResourceDefinition")
     return [str(p) for p in found] + cel_check.problems(rendered_crds, checked)

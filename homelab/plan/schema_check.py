@@ -71,7 +71,7 @@ BUILTIN_GROUPS = frozenset(
 # custom resources
 
 
-def validate_object(obj: Mapping[str, Any], schemas: Path, *, label: str | None = None) -> list[Problem]:
+def validate_upstream(obj: Mapping[str, Any], schemas: Path, *, label: str | None = None) -> list[Problem]:
     """Validate one Kubernetes object against ``<group>/<kind>_<version>.json``.
 
     Gateway API objects are checked against the standard channel (stricter); a field that only
@@ -176,7 +176,7 @@ def resource_problems(r: Registration, schemas: Path) -> list[Problem]:
     label = object_label(obj)
     if label.endswith("/?"):
         label = f"{label[:-1]}{r.name} (pulumi name)"
-    return _redact(validate_object(obj, schemas, label=label), r.inputs)
+    return _redact(validate_upstream(obj, schemas, label=label), r.inputs)
 
 
 def plan_problems(plan: Plan, schemas: Path | None = None) -> list[str]:

@@ -53,8 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from homelab.paths import ROOT
-from homelab.promote.checks import ABSENT, RELEASE, config_problems, file_problems, release_problems
 from homelab.promote.edit import Change, PromoteError, diff, promoted_bytes, to_plain, write_in_place
+from homelab.promote.fitness import ABSENT, RELEASE, config_problems, file_problems, release_problems
 from homelab.promote.roundtrip import StackFileError, read
 
 # ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ splice that keeps every byte outside ``homelab:release``.
 Split from ``homelab.promote.command`` (the command) so each file stays readable. The diff, its ``Change``,
 the plain-value helpers and ``PromoteError`` live here too: the rewrite needs them and
 ``homelab.promote.command`` imports them from here, so no module imports ``homelab.promote.command`` (no import cycle).
-The checks come from ``homelab.promote.checks``.
+The checks come from ``homelab.promote.fitness``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from homelab.config.models import PROJECT
 from homelab.errors import HomelabError
-from homelab.promote.checks import ABSENT, RELEASE, anchor_problem
+from homelab.promote.fitness import ABSENT, RELEASE, anchor_problem
 from homelab.promote.roundtrip import StackFile, dump, load
 
 

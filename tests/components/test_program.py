@@ -90,3 +90,28 @@ def test_a_process_that_ran_the_program_can_fork_and_run_it_again() -> None:
     os.kill(child, 9)
     os.waitpid(child, 0)
     pytest.fail("the forked child's program run hung for 30 s")
+
+
+def test_each_component_writes_its_type_token_out() -> None:
+    """Part of every child's URN: a token derived from a module or class name would change with
+    a rename and replace everything the component made."""
+    from components.app_route import AppRoute
+    from components.cert_manager import CertManager
+    from components.cilium import Cilium
+    from components.cloudflare_tunnel import CloudflareTunnel
+    from components.coredns import CoreDns
+    from components.envoy_gateway import EnvoyGateway
+    from components.external_dns import ExternalDns
+    from components.promotion import StagingGate
+
+    classes = (AppRoute, CertManager, Cilium, CloudflareTunnel, CoreDns, EnvoyGateway, ExternalDns, StagingGate)
+    assert [c.TYPE for c in classes] == [
+        "homelab:app_route:AppRoute",
+        "homelab:cert_manager:CertManager",
+        "homelab:cilium:Cilium",
+        "homelab:cloudflare_tunnel:CloudflareTunnel",
+        "homelab:coredns:CoreDns",
+        "homelab:envoy_gateway:EnvoyGateway",
+        "homelab:external_dns:ExternalDns",
+        "homelab:promotion:StagingGate",
+    ]

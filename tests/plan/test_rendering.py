@@ -188,7 +188,7 @@ def test_rendered_objects_are_validated_against_kubernetes_and_the_crds(gateway_
             "template": {"spec": {"containers": [{"name": "c", "imagee": "x"}]}},
         },
     }
-    found = [str(p) for p in render_check.validate_object(deployment, "1.35", crds, "d")]
+    found = [str(p) for p in render_check.validate_rendered(deployment, "1.35", crds, "d")]
     assert "d  spec.replicas  'two' is not of type 'integer', 'null'" in found
     assert (
         "d  spec.template.spec.containers[0].imagee  Additional properties are not allowed ('imagee' was unexpected)"
@@ -200,7 +200,7 @@ def test_rendered_objects_are_validated_against_kubernetes_and_the_crds(gateway_
         "metadata": {"name": "g"},
         "spec": {"gatewayClassName": "envoy", "listeners": [{"name": "h", "port": 80, "protocol": "HTTP", "tsl": {}}]},
     }
-    assert [str(p) for p in render_check.validate_object(gateway, "1.35", crds, "g")] == [
+    assert [str(p) for p in render_check.validate_rendered(gateway, "1.35", crds, "g")] == [
         "g  spec.listeners[0].tsl  Additional properties are not allowed ('tsl' was unexpected)"
     ]
 
@@ -425,7 +425,7 @@ def test_rendered_crd_schemas_are_closed_but_not_inside_one_of(
             "listeners": [{"name": "h", "port": 80, "protocol": "HTTP"}],
         },
     }
-    found = [p.path for p in render_check.validate_object(gateway, "1.35", crds, "g")]
+    found = [p.path for p in render_check.validate_rendered(gateway, "1.35", crds, "g")]
     assert found == ([] if problem is None else [problem])
 
 

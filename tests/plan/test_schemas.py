@@ -174,29 +174,29 @@ BAD_OBJECTS = {
 
 @pytest.mark.parametrize("name", GOOD_OBJECTS)
 def test_valid_object_passes(schemas: Path, name: str) -> None:
-    assert sc.validate_object(GOOD_OBJECTS[name], schemas) == []
+    assert sc.validate_upstream(GOOD_OBJECTS[name], schemas) == []
 
 
 @pytest.mark.parametrize("name", BAD_OBJECTS)
 def test_invalid_object_is_rejected_at_the_fault(schemas: Path, name: str) -> None:
     obj, path, words = BAD_OBJECTS[name]
-    problems = sc.validate_object(obj, schemas)
+    problems = sc.validate_upstream(obj, schemas)
     assert [p for p in problems if p.path == path and words in p.message], problems
 
 
 def test_standard_field_not_marked_experimental(schemas: Path) -> None:
-    (problem,) = sc.validate_object(route({"name": "app", "port": "8080"}), schemas)
+    (problem,) = sc.validate_upstream(route({"name": "app", "port": "8080"}), schemas)
     assert "experimental" not in problem.message
 
 
 def test_builtin_object_needs_no_schema(schemas: Path) -> None:
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "network"}}
-    assert sc.validate_object(secret, schemas) == []
+    assert sc.validate_upstream(secret, schemas) == []
 
 
 def test_value_unknown_until_apply_is_not_a_problem(schemas: Path) -> None:
     obj = route({"name": Unknown(), "port": 8080})
-    assert sc.validate_object(obj, schemas) == []
+    assert sc.validate_upstream(obj, schemas) == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ import pytest
 from ruamel.yaml.comments import CommentedMap
 
 from homelab.plan.mockrun import ROOT
-from homelab.promote import checks as promote_checks
 from homelab.promote import command as promote
 from homelab.promote import edit as promote_edit
+from homelab.promote import fitness as promote_checks
 from homelab.promote import roundtrip as stackfile_rt
 from tests.support import promote_files
 from tests.support.promote_files import (

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from homelab.config.models import Release
-from homelab.promote import checks as promote_checks
 from homelab.promote import edit as promote_edit
+from homelab.promote import fitness as promote_checks
 from tests.support import promote_files
 from tests.support.promote_files import (
     BOM,

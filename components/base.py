@@ -1,16 +1,34 @@
-"""The Kubernetes shapes every component repeats: a pinned Helm release, a token Secret, and
-the hash of a token a pod template carries so that a new token rolls the pods."""
+"""What every component repeats: its opening (:class:`Component`: the type token, children
+under it), a pinned Helm release, a token Secret, and the hash of a token a pod template carries
+so that a new token rolls the pods."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import pulumi
 from pulumi_kubernetes.core.v1 import Secret
 from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
 from pulumi_kubernetes.helm.v4 import Chart, ChartArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+
+class Component(pulumi.ComponentResource):
+    """A component of the homelab. ``TYPE`` is its type token, ``homelab:<module>:<Class>``,
+    written out (never derived): it is part of every child's URN, so a change would replace
+    everything the component made (tests/components/test_program.py holds each one)."""
+
+    TYPE: ClassVar[str]
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+
+    def child(self, after: Sequence[pulumi.Resource] = (), **more: Any) -> pulumi.ResourceOptions:
+        """Options of a child: under this component, after ``after``."""
+        return pulumi.ResourceOptions(parent=self, depends_on=list(after), **more)
+
 
 #: Helm release revisions kept for `helm rollback`.
 HISTORY = 5
