@@ -9,7 +9,7 @@ credential belongs is refused by name, never shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -115,16 +115,28 @@ def _strings(value: Any) -> Iterator[str]:
 MIN_SECRET = 8
 
 
+#: What a secret shows as wherever the tools print or write it.
+SECRET_SHOWN = "[secret]"
+
+
+def hide(text: str, secrets: Iterable[str], shown: Callable[[str], str] = lambda _: SECRET_SHOWN) -> str:
+    """The one redactor: ``text`` with every one of ``secrets`` replaced by ``shown(secret)``,
+    longest first (a secret that holds another is hidden whole). Each caller says what counts
+    as a secret where it stands: config values, a run's secret inputs, the tokens doctor used."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, shown(secret))
+    return text
+
+
+def _credential_shown(value: str) -> str:
+    return f"[hidden: {len(value)} characters that look like a credential]"
+
+
 def redact(problems: Iterable[str], raw: Mapping[str, Any]) -> list[str]:
     """``problems`` with every credential-looking value of ``raw`` (and every secret) masked."""
     hidden = {s for s in _strings(raw) if looks_like_credential(s)}
     hidden |= {str(raw[k]) for k in SECRET_KEYS if isinstance(raw.get(k), str) and len(raw[k]) >= MIN_SECRET}
-    out = []
-    for line in problems:
-        for value in sorted(hidden, key=len, reverse=True):
-            line = line.replace(value, f"[hidden: {len(value)} characters that look like a credential]")
-        out.append(line)
-    return out
+    return [hide(line, hidden, _credential_shown) for line in problems]
 
 
 #: Plain keys that hold ids, validated as such (a pasted token fails there, unechoed).

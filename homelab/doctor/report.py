@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
-from homelab.config.policy import MIN_SECRET
+from homelab.config.policy import MIN_SECRET, hide
 
 
 class Status(StrEnum):
@@ -88,15 +88,8 @@ def redact(checks: Iterable[Check], secrets: Iterable[str]) -> list[Check]:
     """Defence in depth: no secret ever reaches the output, whatever an API error message echoed.
     A value shorter than ``MIN_SECRET`` is no real token, and hiding it would mangle every word
     it occurs in (a token ``x`` would print ``conte[secret]t``)."""
-    hidden = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
-    out = []
-    for check in checks:
-        evidence, fix = check.evidence, check.fix
-        for secret in hidden:
-            evidence = evidence.replace(secret, "[secret]")
-            fix = fix.replace(secret, "[secret]")
-        out.append(replace(check, evidence=evidence, fix=fix))
-    return out
+    hidden = {s for s in secrets if len(s) >= MIN_SECRET}
+    return [replace(c, evidence=hide(c.evidence, hidden), fix=hide(c.fix, hidden)) for c in checks]
 
 
 def counts(checks: Sequence[Check]) -> str:

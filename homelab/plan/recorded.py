@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from homelab.config.policy import SECRET_SHOWN  # one marker for every secret the tools show
+
 # the SDK's wire markers for secrets (pulumi.runtime.rpc); kept in recorded inputs on purpose
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-SECRET_SHOWN = "[secret]"
 
 
 @dataclass

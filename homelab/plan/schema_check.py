@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from homelab.config.policy import hide
 from homelab.paths import ROOT
 from homelab.plan.chart_values import chart_name, validate_helm_values
-from homelab.plan.recorded import SECRET_SHOWN, Plan, Registration, is_secret, reveal
+from homelab.plan.recorded import Plan, Registration, is_secret, reveal
 from homelab.plan.schema_problems import (
     Found,
     Problem,
@@ -141,16 +142,8 @@ def _secret_strings(value: Any, inside: bool = False) -> Iterator[str]:
 def _redact(problems: list[Problem], inputs: Any) -> list[Problem]:
     """Validation runs on the real values (a ``[secret]`` stand-in would fail formats and types);
     messages quote instances, so secret values are masked again before anything is printed."""
-    secrets = sorted(set(_secret_strings(inputs)), key=len, reverse=True)
-    if not secrets:
-        return problems
-    out = []
-    for p in problems:
-        message = p.message
-        for s in secrets:
-            message = message.replace(s, SECRET_SHOWN)
-        out.append(replace(p, message=message))
-    return out
+    secrets = set(_secret_strings(inputs))
+    return [replace(p, message=hide(p.message, secrets)) for p in problems] if secrets else problems
 
 
 def resource_problems(r: Registration, schemas: Path) -> list[Problem]:

@@ -307,3 +307,12 @@ def test_cluster_name_longer_than_cilium_allows() -> None:
     with pytest.raises(ConfigError) as err:
         policy.parse(raw, SECRETS)
     assert f"homelab:cluster.name: '{'a' * 33}' is longer than the 32 characters Cilium allows" in str(err.value)
+
+
+def test_one_redactor_hides_the_longest_secret_first() -> None:
+    """policy.hide is what config errors, the plan's validation and doctor all mask with."""
+    assert policy.hide("token abc-123456 and abc-1234567", ["abc-123456", "abc-1234567"]) == (
+        "token [secret] and [secret]"
+    )
+    assert policy.hide("x: s3cret-value", ["s3cret-value"], lambda s: f"<{len(s)}>") == "x: <12>"
+    assert policy.hide("nothing here", []) == "nothing here"
