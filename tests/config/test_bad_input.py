@@ -1,10 +1,12 @@
 """Bad input of every shape, over both stacks and the rules between them.
 
-Each case edits a temporary copy of the project as a user would (a stack file's values, its
-text, its bytes, a second stack's file), runs the offline plan command against it and asserts
-what the user gets: exit code 2, no resource registered, nothing left under ``rendered/<stack>``
-(an earlier rendering is removed), the config key(s) and value(s) or the ``file:line`` named,
-no traceback, and no secret (nor anything pasted that looks like one) printed.
+The cases are data: ``tests/config/bad_inputs/<rule>.yaml``, one file per rule broken (see its README),
+globbed and loaded by tests/support/bad_input.py; a test's id is ``<rule>/<case name>``. Each case edits a
+temporary copy of the project as a user would (a stack file's values, its text, its bytes, a second stack's
+file), runs the offline plan command against it and asserts what the user gets: exit code 2, no resource
+registered, nothing left under ``rendered/<stack>`` (an earlier rendering is removed), the config key(s) and
+value(s) or the ``file:line`` named, no traceback, and no secret (nor anything pasted that looks like one)
+printed.
 """
 
 from __future__ import annotations
@@ -12,12 +14,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Project
-from tests.support.bad_input import CIPHERTEXT, PASTED_TOKEN, Case
-from tests.support.bad_input_files import FILE_CASES
-from tests.support.bad_input_values import VALUE_CASES
+from tests.support.bad_input import CIPHERTEXT, PASTED_TOKEN, Case, load_cases
 
-#: every case, in the order the groups are listed (tests/support/bad_input_*.py)
-CASES = [*FILE_CASES, *VALUE_CASES]
+#: every case of every file in tests/config/bad_inputs/, files in name order
+CASES = load_cases()
 
 
 @pytest.fixture
@@ -32,6 +32,8 @@ def test_there_are_enough_cases() -> None:
     assert len(CASES) >= 60
     assert len({c.id for c in CASES}) == len(CASES)
     assert {c.stack for c in CASES} == {"main", "staging"}
+    # the token the data files paste is the one the test makes sure is never printed
+    assert any(PASTED_TOKEN in repr(c.edit) for c in CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -39,7 +41,7 @@ def test_bad_input_is_refused(case: Case, homelab: Project, capsys: pytest.Captu
     stale = homelab.rendered / case.stack / "stale.yaml"
     stale.parent.mkdir(parents=True)
     stale.write_text("kind: Left-from-an-earlier-plan\n")
-    case.edit(homelab)
+    case.apply(homelab)
 
     outcome = homelab.plan(case.stack, capsys=capsys)
 
