@@ -5,7 +5,7 @@ FROM ?= staging
 TO ?= main
 PY := .venv/bin/python
 
-.PHONY: setup plan test lint promote bench bench-render charts mutate doctor preflight clean
+.PHONY: setup plan test snapshots lint promote bench bench-render charts mutate doctor preflight clean
 
 setup:
 	@bash tools/setup.sh
@@ -17,6 +17,10 @@ plan: setup
 # program run, its rendered plan) are made once per worker
 test: setup
 	@$(PY) -m pytest -q -n 2 --dist loadfile
+
+# rewrite the golden snapshots (tests/components/__snapshots__/) after an intended change; review the diff
+snapshots: setup
+	@$(PY) -m pytest -q tests/components --snapshot-update
 
 promote: setup
 	@.venv/bin/homelab promote --from $(FROM) --to $(TO) $(if $(APPLY),--apply,)

@@ -1,122 +1,61 @@
-"""Every input of every resource, written out, for both stacks: Cloudflare and the providers, and
-nothing else registered (the literal tables are tests/support/pinned.py).
+"""Every input of every resource, for both stacks: Cloudflare and the providers, each compared with
+its snapshot (tests/components/__snapshots__/test_pinned_cloudflare/; tests/support/pinned.py),
+and nothing else registered.
 """
 
 from __future__ import annotations
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
-from tests.support.pinned import (
-    ACCOUNT,
-    DOMAIN,
-    TUNNEL_ID,
-    ZONE_ID,
-    inputs,
-)
+from tests.support.pinned import SECRET, inputs, pinned
 
-# --- Cloudflare and the providers ------------------------------------------------------------
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_cloudflare_resources(plans: dict[str, Plan], stack: str) -> None:
-    plan, domain = plans[stack], DOMAIN[stack]
-    assert inputs(
-        plan, "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared", "cloudflare-tunnel-tunnel"
-    ) == {
-        "accountId": ACCOUNT,
-        "name": f"homelab-{stack}",
-        "configSrc": "cloudflare",
-        "tunnelSecret": "[secret]",
-    }
-    assert inputs(
-        plan,
+TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared"
+CLOUDFLARE_PROVIDER = "pulumi:providers:cloudflare"
+#: (type, name) of every resource both stacks register here; ``{stack}`` is the stack's name
+RESOURCES = [
+    (TUNNEL, "cloudflare-tunnel-tunnel"),
+    (
         "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
         "cloudflare-tunnel-config",
-    ) == {
-        "accountId": ACCOUNT,
-        "tunnelId": TUNNEL_ID[stack],
-        "config": {
-            "ingresses": [
-                {
-                    "hostname": f"*.{domain}",
-                    "service": "https://envoy-external.network.svc.cluster.local:443",
-                    "originRequest": {"http2Origin": True, "originServerName": f"external.{domain}"},
-                },
-                {"service": "http_status:404"},
-            ]
-        },
-    }
-    assert inputs(plan, "cloudflare:index/dnsRecord:DnsRecord", "cloudflare-tunnel-dns") == {
-        "zoneId": ZONE_ID[stack],
-        "name": f"external.{domain}",
-        "type": "CNAME",
-        "content": f"{TUNNEL_ID[stack]}.cfargotunnel.com",
-        "proxied": True,
-        "ttl": 1,
-        "comment": f"Cloudflare Tunnel homelab-{stack} (managed by Pulumi, homelab)",
-    }
-    assert inputs(plan, "random:index/randomBytes:RandomBytes", "cloudflare-tunnel-secret") == {"length": 32}
+    ),
+    ("cloudflare:index/dnsRecord:DnsRecord", "cloudflare-tunnel-dns"),
+    ("random:index/randomBytes:RandomBytes", "cloudflare-tunnel-secret"),
+    ("pulumi:providers:kubernetes", "{stack}"),
+    (CLOUDFLARE_PROVIDER, "cloudflare-{stack}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("type_", "name"),
+    [pytest.param(t, n, id=f"{t.rsplit(':', 1)[1]}-{n.replace('{stack}', 'stack')}") for t, n in RESOURCES],
+)
+@pytest.mark.parametrize("stack", STACKS)
+def test_resource(plans: dict[str, Plan], snapshot: SnapshotAssertion, stack: str, type_: str, name: str) -> None:
+    found = inputs(plans[stack], type_, name.format(stack=stack))
+    assert found == pinned(snapshot, found)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_providers(plans: dict[str, Plan], stack: str) -> None:
-    assert inputs(plans[stack], "pulumi:providers:kubernetes", stack) == {"context": stack}
-    assert inputs(plans[stack], "pulumi:providers:cloudflare", f"cloudflare-{stack}") == {"apiToken": "[secret]"}
+def test_secrets_are_marked(plans: dict[str, Plan], stack: str) -> None:
+    assert inputs(plans[stack], TUNNEL, "cloudflare-tunnel-tunnel")["tunnelSecret"] == SECRET
+    assert inputs(plans[stack], CLOUDFLARE_PROVIDER, f"cloudflare-{stack}")["apiToken"] == SECRET
 
 
-def test_only_main_reads_staging(plans: dict[str, Plan]) -> None:
-    assert inputs(plans["main"], "pulumi:pulumi:StackReference", "promotion-gate-staging") == {
-        "name": "organization/homelab/staging"
-    }
+def test_only_main_reads_staging(plans: dict[str, Plan], snapshot: SnapshotAssertion) -> None:
+    found = inputs(plans["main"], "pulumi:pulumi:StackReference", "promotion-gate-staging")
+    assert found == pinned(snapshot, found)
     assert plans["staging"].of_type("pulumi:pulumi:StackReference") == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_nothing_else_is_registered(plans: dict[str, Plan], stack: str) -> None:
-    """The resources above and the components around them: nothing more, nothing less."""
-    custom = sorted(r.name for r in plans[stack].resources if r.custom)
-    expected = [
-        "cert-manager-cloudflare-token",
-        "cert-manager-letsencrypt-prod",
-        "cert-manager-letsencrypt-staging",
-        "cert-manager-namespace",
-        "cert-manager-release",
-        "cert-manager-wildcard-certificate",
-        "cilium-l2-policy",
-        "cilium-pool",
-        "cilium-release",
-        f"cloudflare-{stack}",
-        "cloudflare-tunnel-cloudflared",
-        "cloudflare-tunnel-config",
-        "cloudflare-tunnel-dns",
-        "cloudflare-tunnel-pdb",
-        "cloudflare-tunnel-secret",
-        "cloudflare-tunnel-token",
-        "cloudflare-tunnel-tunnel",
-        "coredns-release",
-        "envoy-gateway-backend-policy",
-        "envoy-gateway-class",
-        "envoy-gateway-client-policy",
-        "envoy-gateway-external",
-        "envoy-gateway-https-redirect",
-        "envoy-gateway-internal",
-        "envoy-gateway-namespace",
-        "envoy-gateway-proxy",
-        "envoy-gateway-release",
-        "external-dns-cloudflare-token",
-        "external-dns-release",
-        stack,
-    ]
-    if stack == "main":
-        expected += [
-            "home-automation.namespace",
-            "home-automation.home-assistant-route",
-            "observability.namespace",
-            "observability.grafana-route",
-            "promotion-gate-staging",
-        ]
-    assert custom == sorted(expected)
-    # built by the provider (each CRD becomes a resource of its own there, beyond these mocks)
-    assert [r.name for r in plans[stack].resources if r.remote] == ["envoy-gateway-crds"]
+def test_nothing_else_is_registered(plans: dict[str, Plan], snapshot: SnapshotAssertion, stack: str) -> None:
+    """The resources pinned here and the components around them: nothing more, nothing less. Remote:
+    built by the provider (each CRD becomes a resource of its own there, beyond these mocks)."""
+    found = {
+        "custom": sorted(r.name for r in plans[stack].resources if r.custom),
+        "remote": [r.name for r in plans[stack].resources if r.remote],
+    }
+    assert found == pinned(snapshot, found)

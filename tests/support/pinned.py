@@ -1,28 +1,26 @@
-"""The literal tables and helpers of the pinned-input tests (tests/components/test_pinned_*.py): the
-seed's IP map and this project's placeholders, never the stack files or the code under test.
+"""The helpers of the pinned-input tests (tests/components/test_pinned_*.py): every input of every
+resource, per stack, compared with a JSON snapshot checked in beside the tests
+(tests/components/__snapshots__/test_pinned_*/, one file per resource and stack, keys sorted).
+
+The snapshots are golden files reviewed like code: after an intended change, `make snapshots`
+rewrites them and the diff goes into the review with the change that caused it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from homelab.plan.mockrun import Plan
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
 
-NET = {"main": "10.11", "staging": "10.12"}
-POD_CIDR = {"main": "10.201.0.0/16", "staging": "10.202.0.0/16"}
-DOMAIN = {"main": "example.com", "staging": "example.net"}
-OWNER = {"main": "homelab", "staging": "homelab-staging"}
-CLUSTER_ID = {"main": 1, "staging": 2}
-ACCOUNT = "0123456789abcdef0123456789abcdef"
-TUNNEL_ID = {
-    "main": "mock-tunnel-d5ed6f71-66c6-3590-c870-10a571d2d7f1",
-    "staging": "mock-tunnel-9d4b5016-6420-c5d4-26f0-1618f33fcc39",
-}
-ZONE_ID = {"main": "mock-8c7a86a1b4bb7dda193a77d13e2", "staging": "mock-56a17e27dddfa4ce71a5c761d3b"}
-TUNNEL_TOKEN_HASH = {"main": "2f0817622037f8eb", "staging": "bbd9cfad017ad2ac"}
-#: sha256("PLACEHOLDER-SECRET-cloudflareDnsApiToken")[:16]: the placeholder a fresh clone plans with
-DNS_TOKEN_HASH = "928aad456cf30326"
-CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+from homelab.paths import ROOT
+from homelab.plan.mockrun import Plan
+from homelab.plan.run_config import PLACEHOLDER_PREFIX
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+#: what the plan shows for every secret input (homelab.config.policy.SECRET_SHOWN)
+SECRET = "[secret]"
 
 
 def inputs(plan: Plan, type_: str, name: str) -> dict[str, Any]:
@@ -31,18 +29,10 @@ def inputs(plan: Plan, type_: str, name: str) -> dict[str, Any]:
     return found
 
 
-def release(name: str, chart: str, version: str, namespace: str, values: dict[str, Any], **extra: Any) -> dict:
-    return {
-        "name": name,
-        "chart": chart,
-        "version": version,
-        "namespace": namespace,
-        "values": values,
-        "maxHistory": 5,
-        "skipCrds": False,
-        "compat": "true",
-        **extra,
-    }
-
-
-RELEASE = "kubernetes:helm.sh/v3:Release"
+def pinned(snapshot: SnapshotAssertion, found: Any) -> SnapshotAssertion:
+    """The snapshot to compare ``found`` with (``assert found == pinned(snapshot, found)``), once
+    ``found`` is known to hold no secret placeholder and no path of this machine."""
+    text = json.dumps(found)
+    assert PLACEHOLDER_PREFIX not in text
+    assert str(ROOT) not in text
+    return snapshot.use_extension(JSONSnapshotExtension)
