@@ -138,13 +138,15 @@ def locate(chart: Chart, charts_dir: Path | None = None, lock: Lock | None = Non
 
 
 def pinned_charts(root: Path = ROOT) -> list[Chart]:
-    """Every chart a stack file of the project pins, through the program's own releases."""
+    """Every chart a stack file of the project pins, through the program's own releases and
+    client-side charts (``helm.v4.Chart``: Envoy Gateway's CRDs)."""
     from homelab.plan import mockrun  # deferred: imports the Pulumi SDK (~0.3 s), only needed here
 
     found: set[Chart] = set()
     for stack in stack_files(root):
         plan = mockrun.run(stack, root=root)
-        found.update(release_chart(r.plain_inputs) for r in plan.of_type("kubernetes:helm.sh/v3:Release"))
+        for type_ in ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"):
+            found.update(release_chart(r.plain_inputs) for r in plan.of_type(type_))
     return sorted(found)
 
 

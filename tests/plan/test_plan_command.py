@@ -174,3 +174,17 @@ def test_warm_setup_costs_under_a_second() -> None:
     done = subprocess.run(["bash", "tools/setup.sh"], cwd=mockrun.ROOT, check=True, capture_output=True, text=True)
     assert time.monotonic() - start < 1.0
     assert "installing uv" not in done.stderr
+
+
+def test_make_charts_pulls_every_chart_the_program_uses() -> None:
+    """`make charts` pulls what the releases and the client-side chart (the CRDs) render from."""
+    from homelab.plan.charts import pinned_charts
+
+    assert [(c.chart, c.version, c.repo) for c in pinned_charts()] == [
+        ("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
+        ("cilium", "1.20.0", "https://helm.cilium.io/"),
+        ("coredns", "1.46.2", "https://coredns.github.io/helm"),
+        ("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
+        ("oci://docker.io/envoyproxy/gateway-crds-helm", "v1.9.0", ""),
+        ("oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", ""),
+    ]
