@@ -8,7 +8,9 @@ command run against it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import os
 import shutil
 from collections import Counter
@@ -20,7 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from homelab.plan import mockrun
+from homelab.plan import charts, helm, mockrun
+from homelab.plan import command as plan_cmd
 from homelab.plan.mockrun import Plan, Registration
 
 STACKS = ("main", "staging")
@@ -178,8 +181,6 @@ class Project:
 
     def plan(self, stack: str, *args: str, capsys: pytest.CaptureFixture[str]) -> Outcome:
         """`homelab plan --stack <stack>` in this project; records every registration."""
-        from homelab.plan import command as plan_cmd
-
         registered: list[Registration] = []
         original = mockrun.RecordingMonitor._record
 
@@ -219,10 +220,6 @@ class PlanRun:
 def need_helm() -> None:
     """Rendering needs helm and the pinned charts: CI must have them (a skip there would hide a
     broken setup), a developer's machine without them skips with the reason."""
-    import os
-
-    from homelab.plan import charts, helm
-
     reason = None
     try:
         helm.find()
@@ -242,11 +239,6 @@ class _PlanRuns(dict):
         self.out = out
 
     def __missing__(self, stack: str) -> PlanRun:
-        import contextlib
-        import io
-
-        from homelab.plan import command as plan_cmd
-
         need_helm()
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from homelab import cli
+from homelab.config.models import ConfigError
+from homelab.plan import helm
 
 USAGE = """usage: homelab <command> [options]
 
@@ -44,8 +46,6 @@ def test_an_error_a_command_leaves_unhandled_is_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Caught once, here: bad input is its message, anything else a bug said in one line."""
-    from homelab.config.models import ConfigError
-    from homelab.plan import helm
 
     def refuse(argv: list[str]) -> int:
         raise ConfigError(["homelab:cluster.name: 'x' is not this stack's name"], source="Pulumi.main.yaml")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from homelab import mutate
+from tests import conftest
 
 
 def test_score_leaves_out_equivalent_survivors_and_timeouts() -> None:
@@ -61,10 +63,6 @@ def test_a_mutants_tests_start_with_those_that_caught_its_siblings(
 ) -> None:
     """Order only (a run stops at its first failure): same function first, then same module,
     then the rest by the cost of their fixtures."""
-    from types import SimpleNamespace
-
-    from tests import conftest
-
     killers = tmp_path / "killers"
     killers.write_text(
         "homelab.config.rules.x__network_problems\ttests/a.py::same_function\n"
@@ -94,10 +92,6 @@ def test_a_mutants_tests_start_with_those_that_caught_its_siblings(
 
 
 def test_outside_a_mutant_run_the_order_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
-    from tests import conftest
-
     monkeypatch.setenv("MUTANT_UNDER_TEST", "stats")
     items = [SimpleNamespace(nodeid="b", fixturenames=["planned"]), SimpleNamespace(nodeid="a", fixturenames=[])]
     conftest.pytest_collection_modifyitems(items)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from homelab.config.models import ConfigError
+from homelab.plan import command as plan_cmd
 from homelab.plan import mockrun
 from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS, RunProgram, stack_config
@@ -180,8 +181,6 @@ def test_api_token_never_in_plain_text(stack: str, run_program: RunProgram, tmp_
     assert not any(TOKEN in line or DNS in line for line in plan.log)
     # the account token (it can read every tunnel's token) is the provider's alone: never in the cluster
     assert holders == ["pulumi:providers:cloudflare"]
-    from homelab.plan import command as plan_cmd
-
     for content in plan_cmd.rendered_files(plan).values():
         assert TOKEN not in content and DNS not in content
 

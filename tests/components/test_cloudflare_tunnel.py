@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from homelab.config.models import ConfigError
+from homelab.plan import command as plan_cmd
 from homelab.plan import mockrun
 from homelab.plan.mockrun import Plan, Registration
 from tests.conftest import STACKS, RunProgram, stack_config
@@ -201,8 +203,6 @@ def test_tunnel_hostname_from_config(run_program: RunProgram) -> None:
 @pytest.mark.parametrize("host", ["tunnel.example.com", "a.tunnel.example.net"])
 def test_tunnel_hostname_outside_the_wildcard_is_refused(host: str, run_program: RunProgram) -> None:
     """cloudflared verifies envoy-external's certificate (*.<domain>) against this name."""
-    from homelab.config.models import ConfigError
-
     cfg = stack_config("staging")
     cfg["homelab:cluster"]["cloudflare"]["tunnelHostname"] = host
     with pytest.raises(
@@ -225,8 +225,6 @@ def test_tunnel_secret_and_token_never_in_plain_text(plans: dict[str, Plan], sta
 
 
 def test_plan_shows_cloudflare_beside_kubernetes(plans: dict[str, Plan]) -> None:
-    from homelab.plan import command as plan_cmd
-
     lines = plan_cmd.tree(plans["main"])
     tunnel = next(i for i, line in enumerate(lines) if "homelab:cloudflare_tunnel:CloudflareTunnel" in line)
     children = lines[tunnel + 1 : tunnel + 8]
@@ -284,8 +282,6 @@ def test_post_quantum_prefer_drops_the_strict_switch(run_program: RunProgram) ->
 
 
 def test_post_quantum_takes_only_strict_or_prefer(run_program: RunProgram) -> None:
-    from homelab.config.models import ConfigError
-
     cfg = stack_config("staging")
     cfg["homelab:release"]["cloudflared"]["postQuantum"] = "true"
     with pytest.raises(

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
+import time
+
 import pytest
 
+from components.app_route import AppRoute
+from components.cert_manager import CertManager
+from components.cilium import Cilium
+from components.cloudflare_tunnel import CloudflareTunnel
+from components.coredns import CoreDns
+from components.envoy_gateway import EnvoyGateway
+from components.external_dns import ExternalDns
+from components.promotion import StagingGate
+from homelab.plan import mockrun
 from homelab.plan.mockrun import Plan
 from tests.conftest import STACKS
 
@@ -56,19 +70,11 @@ def test_a_process_that_ran_the_program_can_fork_and_run_it_again() -> None:
     """`make mutate` forks a process that already ran the tests, once per mutant, two at a time: a
     run must not leave worker threads behind, or the forked child waits forever for threads it
     does not have."""
-    import os
-    import threading
-    import time
-
-    from homelab.plan import mockrun
-
     before = threading.active_count()
     mockrun.run("main")
     assert threading.active_count() == before, [t.name for t in threading.enumerate()]
     # nor reuse the loop it found: after a fork, that loop's epoll and wake-up pipe are shared
     # with the parent and every sibling, which can read the wake-ups this run waits for
-    import asyncio
-
     inherited = asyncio.get_event_loop()
     mockrun.run("main")
     assert inherited.is_closed()
@@ -95,15 +101,6 @@ def test_a_process_that_ran_the_program_can_fork_and_run_it_again() -> None:
 def test_each_component_writes_its_type_token_out() -> None:
     """Part of every child's URN: a token derived from a module or class name would change with
     a rename and replace everything the component made."""
-    from components.app_route import AppRoute
-    from components.cert_manager import CertManager
-    from components.cilium import Cilium
-    from components.cloudflare_tunnel import CloudflareTunnel
-    from components.coredns import CoreDns
-    from components.envoy_gateway import EnvoyGateway
-    from components.external_dns import ExternalDns
-    from components.promotion import StagingGate
-
     classes = (AppRoute, CertManager, Cilium, CloudflareTunnel, CoreDns, EnvoyGateway, ExternalDns, StagingGate)
     assert [c.TYPE for c in classes] == [
         "homelab:app_route:AppRoute",

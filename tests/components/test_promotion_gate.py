@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.promotion import PromotionGateError, unrun_versions
@@ -52,8 +55,6 @@ def test_gate_fails_naming_each_version_and_creates_nothing(plans: dict[str, Pla
 
 def test_gate_fails_when_staging_never_exported(run_program: RunProgram) -> None:
     """Under the CLI a StackReference without the output gives None: one line, no traceback."""
-    import pulumi
-
     with pytest.raises(PromotionGateError) as err:
         run_program("main", stack_outputs={STAGING_REF: {}})
     assert str(err.value) == (
@@ -65,9 +66,6 @@ def test_gate_fails_when_staging_never_exported(run_program: RunProgram) -> None
 
 def test_providers_wait_on_the_gate() -> None:
     """Both providers take an input from the gate (components/promotion.py StagingGate.then)."""
-    import ast
-    from pathlib import Path
-
     tree = ast.parse((Path(__file__).parents[2] / "__main__.py").read_text())
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("Provider")]
     assert len(calls) == 2

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
-from tests.conftest import Project
+from components import settings
+from components.settings import ConfigRefusedError
+from homelab.config import cross_stack
+from homelab.config.models import ConfigError
+from homelab.config.reader import StackFileError, read_stack_file
+from homelab.plan import mockrun
+from tests.conftest import Project, stack_config
 
 #: A third cluster as a user would add it: its own networks, zone, owner id, tunnel and context.
 LAB = {
@@ -141,8 +148,6 @@ def test_checked_in_stacks_exclude_nothing(plans: dict[str, Any]) -> None:
 
 
 def test_data_checked_in_stacks_are_on_their_own_zones() -> None:
-    from tests.conftest import stack_config
-
     zones = {s: stack_config(s)["homelab:cluster"]["cloudflare"]["zone"] for s in ("main", "staging")}
     assert zones == {"main": "example.com", "staging": "example.net"}
 
@@ -168,23 +173,16 @@ def test_the_real_run_finds_the_stack_files_from_the_project_root(
     project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     """Under `pulumi up` the CLI names the project root; the working directory is the fallback."""
-    from components import settings as homelab
-
     monkeypatch.setattr("pulumi.get_root_directory", lambda: str(project.root))
-    assert homelab.project_root() == project.root
+    assert settings.project_root() == project.root
     monkeypatch.setattr("pulumi.get_root_directory", lambda: "root_directory")  # the SDK's unset default
     monkeypatch.chdir(project.root)
-    assert homelab.project_root() == project.root
+    assert settings.project_root() == project.root
 
 
 def test_the_program_itself_refuses_without_the_plan_s_preflight(project: Project) -> None:
     """What `pulumi preview/up` runs: __main__ with the CLI's config, no offline pre-check. The
     homelab rules hold there too: the program reads the other stack files from the project root."""
-    import pulumi
-
-    from components.settings import ConfigRefusedError
-    from homelab.plan import mockrun
-
     project.change("staging", lambda cfg: cfg["homelab:cluster"]["externalDns"].update({"ownerId": "homelab"}))
     registered: list[Any] = []
     with pytest.raises(ConfigRefusedError) as err:
@@ -242,8 +240,6 @@ def test_gates_in_a_chain_plan(project: Project, capsys: pytest.CaptureFixture[s
     ids=["missing", "a directory"],
 )
 def test_unreadable_stack_files_are_named(make: Any, message: str, tmp_path: Any) -> None:
-    from homelab.config.reader import StackFileError, read_stack_file
-
     path = tmp_path / "Pulumi.x.yaml"
     make(path)
     with pytest.raises(StackFileError) as err:
@@ -252,22 +248,17 @@ def test_unreadable_stack_files_are_named(make: Any, message: str, tmp_path: Any
 
 
 def test_an_alias_used_twice_is_fine(tmp_path: Any) -> None:
-    from homelab.config.reader import read_stack_file
-
     path = tmp_path / "Pulumi.x.yaml"
     path.write_text("config:\n  homelab:a: &v [1, 2]\n  homelab:b: *v\n")
     assert read_stack_file(path) == {"homelab:a": [1, 2], "homelab:b": [1, 2]}
 
 
 def test_without_pulumi_yaml_anywhere_the_program_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from components import settings as homelab
-    from homelab.config.models import ConfigError
-
     monkeypatch.setattr("pulumi.get_root_directory", lambda: str(tmp_path / "a"))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(homelab, "CODE_ROOT", tmp_path / "b")
+    monkeypatch.setattr(settings, "CODE_ROOT", tmp_path / "b")
     with pytest.raises(ConfigError) as err:
-        homelab.project_root()
+        settings.project_root()
     assert f"no Pulumi.yaml in {tmp_path / 'a'}, {tmp_path}, {tmp_path / 'b'}" in str(err.value)
 
 
@@ -291,23 +282,18 @@ def test_an_api_server_by_name_is_not_compared_across_clusters(
 
 
 def test_project_members_are_every_stack_in_name_order(project: Project) -> None:
-    from homelab.config import cross_stack as homelab
-
     root = project.root
-    assert [(m.stack, m.file) for m in homelab.project_members(root)] == [
+    assert [(m.stack, m.file) for m in cross_stack.project_members(root)] == [
         ("main", "Pulumi.main.yaml"),
         ("staging", "Pulumi.staging.yaml"),
     ]
-    current = homelab.read_member("main", root / "Pulumi.main.yaml")
-    assert [m.stack for m in homelab.project_members(root, current)] == ["main", "staging"]
-    assert homelab.project_members(root, current)[0] is current
+    current = cross_stack.read_member("main", root / "Pulumi.main.yaml")
+    assert [m.stack for m in cross_stack.project_members(root, current)] == ["main", "staging"]
+    assert cross_stack.project_members(root, current)[0] is current
 
 
 def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(project: Project) -> None:
     """An encrypted value where a plain one belongs reads as '[encrypted]', never its ciphertext."""
-    from homelab.config import cross_stack as homelab
-    from homelab.config.models import ConfigError
-
     root = project.root
     (root / "Pulumi.lab.yaml").write_text("config:\n  homelab:cluster: [\n")
     staging = yaml.safe_load((root / "Pulumi.staging.yaml").read_text())
@@ -319,41 +305,36 @@ def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(project
         "every stack file of the homelab must be valid: each run checks them all together",
     ]
     with pytest.raises(ConfigError) as err:
-        homelab.project_members(root)
+        cross_stack.project_members(root)
     assert str(err.value) == "invalid stack config:\n  - " + "\n  - ".join(problems)
-    current = homelab.read_member("main", root / "Pulumi.main.yaml")
+    current = cross_stack.read_member("main", root / "Pulumi.main.yaml")
     with pytest.raises(ConfigError) as err:
-        homelab.project_members(root, current)
+        cross_stack.project_members(root, current)
     assert str(err.value) == "invalid stack config (Pulumi.main.yaml):\n  - " + "\n  - ".join(problems)
 
 
 def test_the_running_stacks_own_problems_name_its_file(project: Project) -> None:
     """Both ways a stack's own config fails (a bad value; a provider token in plain text) head the
     message with the file the config came from."""
-    from homelab.config import cross_stack as homelab
-    from homelab.config.models import ConfigError
-
     root = project.root
     good = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])
     secrets = ["homelab:cloudflareApiToken", "homelab:cloudflareDnsApiToken"]
     good.update({"homelab:cloudflareApiToken": "api-token-for-tests", "homelab:cloudflareDnsApiToken": "dns-for-tests"})
 
     with pytest.raises(ConfigError) as err:
-        homelab.check("main", {**good, "cloudflare:apiToken": "plain"}, secrets, root, "Pulumi.main.yaml")
+        cross_stack.check("main", {**good, "cloudflare:apiToken": "plain"}, secrets, root, "Pulumi.main.yaml")
     assert str(err.value).startswith(
         "invalid stack config (Pulumi.main.yaml):\n  - cloudflare:apiToken: is set in plain text in the stack config"
     )
     bad = {**good, "homelab:cluster": {**good["homelab:cluster"], "clusterId": 0}}
     with pytest.raises(ConfigError) as err:
-        homelab.check("main", bad, secrets, root)
+        cross_stack.check("main", bad, secrets, root)
     assert str(err.value).startswith("invalid stack config (Pulumi.main.yaml):\n  - homelab:cluster.clusterId: ")
 
 
 def test_config_from_the_cli_decodes_homelab_objects_only() -> None:
     """The CLI hands every value over as a string; secrets and other namespaces stay strings."""
-    from homelab.config import cross_stack as homelab
-
-    assert homelab.decoded(
+    assert cross_stack.decoded(
         {
             "homelab:cluster": '{"name": "main"}',
             "homelab:apps": "not json",
@@ -371,15 +352,12 @@ def test_config_from_the_cli_decodes_homelab_objects_only() -> None:
 def test_the_running_stacks_config_is_checked_against_the_others_not_its_file(project: Project) -> None:
     """Under the CLI the running stack's config comes from the CLI, which may differ from its file
     (`pulumi config set` just ran): that config, not the file, meets the other stacks."""
-    from homelab.config import cross_stack as homelab
-    from homelab.config.models import ConfigError
-
     root = project.root
     cli = dict(yaml.safe_load((root / "Pulumi.main.yaml").read_text())["config"])
     cli.update({"homelab:cloudflareApiToken": "api-token-for-tests", "homelab:cloudflareDnsApiToken": "dns-for-tests"})
     cli["homelab:cluster"]["network"]["podCidr"] = "10.202.0.0/16"  # staging's
     with pytest.raises(ConfigError) as err:
-        homelab.check("main", cli, ["homelab:cloudflareApiToken", "homelab:cloudflareDnsApiToken"], root)
+        cross_stack.check("main", cli, ["homelab:cloudflareApiToken", "homelab:cloudflareDnsApiToken"], root)
     assert str(err.value) == (
         "invalid stack config (Pulumi.main.yaml):\n  - homelab:cluster.network.podCidr: '10.202.0.0/16' in "
         "Pulumi.staging.yaml overlaps main's homelab:cluster.network.podCidr '10.202.0.0/16' (Pulumi.main.yaml); "

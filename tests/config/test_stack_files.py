@@ -3,6 +3,7 @@ each named with the file and the line."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -140,8 +141,6 @@ def test_an_alias_cycle_through_a_key_is_refused(tmp_path: Path) -> None:
 
 def test_an_alias_bomb_is_read_in_linear_time(tmp_path: Path) -> None:
     """Each level names the one below twice: 2**22 paths, 23 nodes. Nodes are walked once."""
-    import time
-
     levels = ["  l0: &l0 [x]"] + [f"  l{i}: &l{i} [*l{i - 1}, *l{i - 1}]" for i in range(1, 23)]
     start = time.monotonic()
     config = read(tmp_path, "config:\n" + "\n".join(levels) + "\n")

@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from homelab.doctor.expected import CLOUDFLARED, CLOUDFLARED_TOKEN_SECRET, TUNNEL_CNAME_SUFFIX, lease_name, txt_names
+from homelab.doctor.report import GROUPS, ordered
 from tests.support import doctor_lab
 from tests.support.doctor_lab import (
     FIXTURES,
@@ -88,8 +90,6 @@ def test_a_healthy_homelab_passes_every_check(homelab: Homelab, variant: str) ->
 def test_the_checks_are_the_seed_s_troubleshooting_section_in_its_order(homelab: Homelab) -> None:
     exp = expected("main")
     homelab.load(exp)
-    from homelab.doctor.report import GROUPS, ordered
-
     checks = ordered(homelab.run(exp))
     assert sorted(c.name for c in checks) == sorted(HEALTHY_NAMES["main"])
     groups = [c.group for c in checks]
@@ -99,14 +99,6 @@ def test_the_checks_are_the_seed_s_troubleshooting_section_in_its_order(homelab:
 
 def test_what_doctor_expects_comes_from_the_stack_config() -> None:
     """The names and values the program builds, pinned to the seed's, for both stacks."""
-    from homelab.doctor.expected import (
-        CLOUDFLARED,
-        CLOUDFLARED_TOKEN_SECRET,
-        TUNNEL_CNAME_SUFFIX,
-        lease_name,
-        txt_names,
-    )
-
     main, staging = expected("main+public"), expected("staging")
     assert [(g.name, g.address) for g in main.gateways] == [
         ("envoy-external", "10.11.1.22"),

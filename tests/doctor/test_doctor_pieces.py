@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from homelab.doctor import checks_dns
-from homelab.doctor.report import Check, Status
+from homelab.doctor import checks_cloudflare, checks_cluster, checks_dns, checks_gateway
+from homelab.doctor.report import Check, Status, redact
 from tests.support import doctor_lab
 from tests.support.doctor_lab import (
     CERT,
@@ -128,8 +128,6 @@ def test_public_dns_failures_name_their_cause(homelab: Homelab, monkeypatch: pyt
 
 def test_pure_checks_without_a_server() -> None:
     """The judgements are plain functions of the API's objects (no server needed)."""
-    from homelab.doctor import checks_cloudflare, checks_cluster, checks_gateway
-
     exp = expected("main+public")
     objects, cf = cluster_objects(exp), cloudflare_state(exp)
     # only external-dns's legacy TXT name (before app 0.18): owned, but worth a look
@@ -199,8 +197,6 @@ def test_pure_checks_without_a_server() -> None:
 
 def test_redaction_hides_tokens_but_leaves_words_whole() -> None:
     """A token of one character is no token: hiding it would print `conte[secret]t`."""
-    from homelab.doctor.report import redact
-
     check = Check("Access", "cluster main", Status.FAIL, "context main: proxy refused x-token-abcdefgh", "fix it")
     (shown,) = redact([check], ["x", "abcdefgh"])
     assert (shown.evidence, shown.fix) == ("context main: proxy refused x-token-[secret]", "fix it")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from homelab.doctor import credentials, kube
+from homelab.doctor import credentials, kube, runner
 from homelab.doctor.report import Check, Status
 from tests.support import doctor_lab
 from tests.support.doctor_breakages import _path
@@ -219,8 +219,6 @@ def test_the_token_comes_from_the_environment_or_the_pulumi_cli(tmp_path: Path) 
 def test_an_unexpected_answer_is_one_fail_line_not_a_traceback(
     homelab: Homelab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from homelab.doctor import runner
-
     exp = expected("main")
     homelab.load(exp)
     _path("/gateways/envoy-internal")(homelab)["status"]["addresses"] = ["10.11.1.21"]  # not objects

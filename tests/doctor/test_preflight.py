@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from components.promotion import PromotionGateError
 from homelab.doctor import preflight
 from homelab.doctor.checks_preflight import GROUPS
 from homelab.doctor.kube import METADATA_LIST
@@ -287,8 +288,6 @@ def test_json_output_for_scripts(lab: Lab, cli: Callable[..., tuple[int, str, st
 def test_a_plan_the_program_refuses_exits_2_before_any_request(
     lab: Lab, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from components.promotion import PromotionGateError
-
     def refused(stack: str, root: Path) -> Plan:
         raise PromotionGateError("main asks for cilium 1.21.0, which staging does not run")
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from components import envoy_gateway
 from homelab.plan import cel_check, charts, helm, render, render_check
+from homelab.plan import command as plan_cmd
 from homelab.plan.mockrun import Plan
 from homelab.plan.schema_check import split_api_version
 from tests.conftest import STACKS, Project, need_helm
@@ -318,9 +320,6 @@ def test_a_cel_failure_fails_the_plan(
 ) -> None:
     """Through `homelab plan`: exit 1 with the object, the path and the rule's message.
     The charts' rendering is the session's (their CRDs), not done again."""
-    from components import envoy_gateway
-    from homelab.plan import command as plan_cmd
-
     real = envoy_gateway.gateway_spec
 
     def with_tls_on_http(gw: envoy_gateway.GatewaySpec) -> dict[str, Any]:

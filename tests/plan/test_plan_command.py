@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from components import cilium
+from homelab.config import rules as checks
 from homelab.plan import command as plan_cmd
+from homelab.plan import mockrun
+from homelab.plan.charts import pinned_charts
 from homelab.plan.mockrun import Plan
-from tests.conftest import STACKS, PlanRun, Project, stack_config
+from tests.conftest import SCHEMAS, STACKS, PlanRun, Project, stack_config
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -48,11 +54,8 @@ def test_plan_refuses_bad_config_and_writes_nothing(tmp_path: Path, capsys: pyte
 def test_plan_validates_by_default_and_fails_on_a_schema_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import SCHEMAS
-
     if not SCHEMAS.is_dir():
         pytest.skip(f"upstream schemas not found at {SCHEMAS}")
-    from components import cilium
 
     def misspelled(cluster: object) -> dict[str, object]:
         return {"allowFirstLastIPs": "Yes", "blocks": [{"cidrs": "10.12.0.15/32"}]}
@@ -111,12 +114,8 @@ def test_mock_answers_are_marked_in_rendered_files(plans: dict[str, Plan], tmp_p
 def test_plan_with_schema_problems_marks_its_rendering(
     project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import SCHEMAS
-
     if not SCHEMAS.is_dir():
         pytest.skip(f"upstream schemas not found at {SCHEMAS}")
-    from components import cilium
-
     monkeypatch.setattr(cilium, "pool_spec", lambda cluster: {"blocks": [{"cidrs": "10.12.0.15/32"}]})
     capsys.readouterr()
     code = plan_cmd.main(["--stack", "staging", "--root", str(project.root), "--no-render"])
@@ -133,8 +132,6 @@ def test_two_resources_writing_one_object_are_refused(
 ) -> None:
     """The plan's own net under the config's rules: with the rule for the redirect route's name
     switched off, an app route of that name is caught as a second writer of the object."""
-    from homelab.config import rules as checks
-
     monkeypatch.setattr(checks, "PROGRAM_ROUTES", {})
     route = {
         "name": "https-redirect",
@@ -162,11 +159,6 @@ def test_checked_in_plans_write_no_object_twice(plans: dict[str, Plan]) -> None:
 
 def test_warm_setup_costs_under_a_second() -> None:
     """`make plan` runs tools/setup.sh first; once .venv is in sync it must cost next to nothing."""
-    import subprocess
-    import time
-
-    from homelab.plan import mockrun
-
     warm = subprocess.run(["bash", "tools/setup.sh", "--check"], cwd=mockrun.ROOT, capture_output=True, check=False)
     if warm.returncode != 0:  # never install anything from a test: `make test` runs setup first
         pytest.skip("tools/setup.sh is not warm here (run `make setup`): nothing to time")
@@ -178,8 +170,6 @@ def test_warm_setup_costs_under_a_second() -> None:
 
 def test_make_charts_pulls_every_chart_the_program_uses() -> None:
     """`make charts` pulls what the releases and the client-side chart (the CRDs) render from."""
-    from homelab.plan.charts import pinned_charts
-
     assert [(c.chart, c.version, c.repo) for c in pinned_charts()] == [
         ("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
         ("cilium", "1.20.0", "https://helm.cilium.io/"),

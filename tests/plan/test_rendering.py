@@ -6,12 +6,16 @@ The expected values are the seed's and DESIGN.md's, written out. The plan behind
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from homelab.plan import charts, helm, render, render_check
+from components import coredns, envoy_gateway
+from homelab.plan import charts, helm, mockrun, render, render_check
+from homelab.plan import command as plan_cmd
 from tests.conftest import STACKS, PlanRun, Project, RunProgram, need_helm, stack_config
 
 NET = {"main": "10.11", "staging": "10.12"}
@@ -126,8 +130,6 @@ def test_external_dns_arguments(planned: dict[str, PlanRun], stack: str) -> None
 @pytest.mark.parametrize("stack", STACKS)
 def test_envoy_gateway_config_and_certgen_hook(planned: dict[str, PlanRun], stack: str) -> None:
     run = planned[stack]
-    import yaml
-
     config = yaml.safe_load(
         run.load("envoy-gateway/chart/ConfigMap-network-envoy-gateway-config.yaml")["data"]["envoy-gateway.yaml"]
     )
@@ -213,8 +215,6 @@ def test_a_missing_chart_stops_the_plan(
     for name in ("SHARED", "CACHE"):
         monkeypatch.setattr(charts, name, tmp_path / name.lower())
     monkeypatch.delenv("HOMELAB_CHARTS", raising=False)
-    from homelab.plan import command as plan_cmd
-
     capsys.readouterr()
     code = plan_cmd.main(["--stack", "staging", "--root", str(project.root), "--no-validate"])
     err = capsys.readouterr().err
@@ -325,9 +325,6 @@ def test_a_rendered_object_kubernetes_refuses_fails_the_plan(
     """A value the chart accepts but renders into something the API server refuses: exit 1,
     the object, the path and the message, and the rendering marked."""
     need_helm()
-    from components import coredns
-    from homelab.plan import command as plan_cmd
-
     real = coredns.helm_values
     monkeypatch.setattr(coredns, "helm_values", lambda cluster: {**real(cluster), "replicaCount": "two"})
     capsys.readouterr()
@@ -364,9 +361,6 @@ def test_crds_a_release_installs_are_rendered(planned: dict[str, PlanRun], stack
 def test_rendering_twice_writes_the_same_files() -> None:
     """Cilium's chart generates new certificates on every render; the files must not change."""
     need_helm()
-    from homelab.plan import command as plan_cmd
-    from homelab.plan import mockrun
-
     plan = mockrun.run("main")
     (spec,) = [s for s in render.release_specs(plan) if s.release == "cilium"]
     once, twice = (render.render_one(spec, helm.find(), charts.locate(spec.chart), "1.35") for _ in range(2))
@@ -378,8 +372,6 @@ def test_a_program_resource_the_rendered_crd_refuses_is_a_problem(
 ) -> None:
     """The program's custom resources are validated against the CRDs the charts render, not
     only against ../shared/schemas."""
-    from components import envoy_gateway
-
     real = envoy_gateway.client_traffic_policy_spec
     monkeypatch.setattr(envoy_gateway, "client_traffic_policy_spec", lambda c: {**real(c), "tsl": {}})
     problems = render_check.problems(gateway_crds, run_program("staging"), "1.35")
@@ -394,8 +386,6 @@ def test_a_program_resource_the_rendered_crd_refuses_is_a_problem(
 def gateway_crds() -> list[render.Rendered]:
     """The Gateway API and Envoy Gateway CRDs as gateway-crds-helm renders them."""
     need_helm()
-    from homelab.plan import mockrun
-
     (spec,) = [s for s in render.release_specs(mockrun.run("staging")) if s.release == "envoy-gateway-crds"]
     return [render.render_release(spec, helm.find(), charts.locate(spec.chart), "1.35")]
 
@@ -433,8 +423,6 @@ def test_rendered_crd_schemas_are_closed_but_not_inside_one_of(
 def test_doctor_s_recorded_cilium_config_is_what_the_chart_renders(planned: dict[str, PlanRun], stack: str) -> None:
     """tests/doctor_fixtures holds the cilium-config doctor's fake cluster serves; after a chart
     bump it must be re-recorded, or doctor would be tested against a ConfigMap no cluster has."""
-    import json
-
     recorded = json.loads((Path(__file__).parents[1] / "doctor_fixtures" / f"cilium-config.{stack}.json").read_text())
     rendered = planned[stack].load("cilium/chart/ConfigMap-kube-system-cilium-config.yaml")
     assert recorded["data"] == rendered["data"]
@@ -443,8 +431,6 @@ def test_doctor_s_recorded_cilium_config_is_what_the_chart_renders(planned: dict
 def test_an_app_namespace_a_chart_creates_is_refused(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     """Cilium's chart creates the namespace `cilium-secrets`: an app must not create it too."""
     need_helm()
-    from homelab.plan import command as plan_cmd
-
     app = {
         "name": "whoami",
         "namespace": "cilium-secrets",

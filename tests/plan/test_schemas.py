@@ -16,7 +16,7 @@ from pulumi.output import Unknown
 from homelab.plan import mockrun, values_scan
 from homelab.plan import schema_check as sc
 from homelab.plan.mockrun import Plan, Registration
-from tests.conftest import STACKS, RunProgram
+from tests.conftest import STACKS, RunProgram, stack_config
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -422,8 +422,6 @@ def test_plan_without_schemas_is_one_problem(tmp_path: Path) -> None:
 
 
 def test_version_note_when_a_chart_moves_past_the_schemas(run_program: RunProgram) -> None:
-    from tests.conftest import stack_config
-
     cfg = stack_config("staging")
     cfg["homelab:release"]["charts"]["cilium"] = "1.20.1"
     notes = sc.version_notes(run_program("staging", cfg))
