@@ -285,35 +285,41 @@ def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
     return out
 
 
-def unreachable(exc: ApiUnreachableError) -> Check:
-    """Cloudflare's API gave no answer: one line, and the Cloudflare checks are skipped."""
-    return failed(
-        ACCESS,
-        TOKEN_CHECK,
-        f"{exc}; Cloudflare checks skipped",
-        f"is api.cloudflare.com reachable from here (HTTPS proxy?); ${BASE_URL_ENV} overrides the URL",
-    )
-
-
-def cloudflare_checks(exp: Expected, token: Token, base_url: str | None) -> list[Check]:
-    """Every Cloudflare check. No token, a rejected token, no answer or a 5xx to the first call is
-    one line, and the rest is skipped with it."""
+def with_api(
+    token: Token, base_url: str | None, rejected: str, fix: str, checks: Callable[[Api], list[Check]]
+) -> list[Check]:
+    """``checks`` run against Cloudflare's API with the token. No token, a rejected token or no
+    answer is one line, and the rest is skipped with it; ``rejected`` says what a refused token
+    means and ``fix`` what to do about it (doctor and preflight each name their own command)."""
     if token.value is None:
-        return [warned(ACCESS, TOKEN_CHECK, f"{token.source}: Cloudflare checks skipped", token_fix(exp))]
+        return [warned(ACCESS, TOKEN_CHECK, f"{token.source}: Cloudflare checks skipped", fix)]
     api = Api(token.value, base_url)
     try:
-        return _checks(exp, api, token)
+        return checks(api)
     except TokenRejectedError as exc:
         return [
             failed(
                 ACCESS,
                 TOKEN_CHECK,
                 f"token from {token.source} {exc}; Cloudflare checks skipped",
-                "the token is wrong, expired or revoked, or lacks Account / Cloudflare Tunnel / Read on the "
-                f'account: create one (README "Secrets") and give it again; {token_fix(exp)}',
+                f'{rejected}: create one (README "Secrets") and give it again; {fix}',
             )
         ]
     except ApiUnreachableError as exc:
-        return [unreachable(exc)]
+        return [
+            failed(
+                ACCESS,
+                TOKEN_CHECK,
+                f"{exc}; Cloudflare checks skipped",
+                f"is api.cloudflare.com reachable from here (HTTPS proxy?); ${BASE_URL_ENV} overrides the URL",
+            )
+        ]
     finally:
         api.close()
+
+
+def cloudflare_checks(exp: Expected, token: Token, base_url: str | None) -> list[Check]:
+    """Every Cloudflare check. No token, a rejected token, no answer or a 5xx to the first call is
+    one line, and the rest is skipped with it."""
+    rejected = "the token is wrong, expired or revoked, or lacks Account / Cloudflare Tunnel / Read on the account"
+    return with_api(token, base_url, rejected, token_fix(exp), lambda api: _checks(exp, api, token))

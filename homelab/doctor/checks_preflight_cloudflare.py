@@ -10,7 +10,7 @@ answered one means the token reaches that API with Read at least.
 
 from __future__ import annotations
 
-from homelab.doctor.checks_cloudflare import TOKEN_CHECK, unreachable
+from homelab.doctor.checks_cloudflare import TOKEN_CHECK, with_api
 from homelab.doctor.checks_preflight import ADOPTING, CF_OBJECTS, CF_TOKEN
 from homelab.doctor.cloudflare_api import (
     Api,
@@ -180,22 +180,7 @@ def _dedupe(checks: list[Check]) -> list[Check]:
 
 def cloudflare_checks(exp: Expected, wanted: Wanted, token: Token, base_url: str | None) -> list[Check]:
     """Every Cloudflare check; no token, a rejected token or no answer is one line."""
-    if token.value is None:
-        return [warned(ACCESS, TOKEN_CHECK, f"{token.source}: Cloudflare checks skipped", token_fix(exp, "preflight"))]
-    api = Api(token.value, base_url)
-    try:
-        return _checks(exp, wanted, api, token)
-    except TokenRejectedError as exc:
-        return [
-            failed(
-                ACCESS,
-                TOKEN_CHECK,
-                f"token from {token.source} {exc}; Cloudflare checks skipped",
-                f'the token is wrong, expired or revoked: create one (README "Secrets") and give it again; '
-                f"{token_fix(exp, 'preflight')}",
-            )
-        ]
-    except ApiUnreachableError as exc:
-        return [unreachable(exc)]
-    finally:
-        api.close()
+    fix = token_fix(exp, "preflight")
+    return with_api(
+        token, base_url, "the token is wrong, expired or revoked", fix, lambda api: _checks(exp, wanted, api, token)
+    )
