@@ -33,14 +33,20 @@ from homelab.doctor.runner import Options, run
 from homelab.paths import ROOT
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="homelab doctor", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def stack_parser(prog: str, doc: str | None, tool: str) -> argparse.ArgumentParser:
+    """The options doctor and preflight share: the stack, ``--json``, the project, ``--debug``."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", required=True, help="stack name (a Pulumi.<stack>.yaml beside Pulumi.yaml)")
     parser.add_argument(
         "--json", action="store_true", help="print a JSON list of {group, check, status, evidence, fix}"
     )
+    parser.add_argument("--root", type=Path, default=ROOT, help="project directory (default: this one)")
+    parser.add_argument("--debug", action="store_true", help=f"show a traceback when {tool} itself fails")
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = stack_parser("homelab doctor", __doc__, "doctor")
     parser.add_argument("--probe", action="store_true", help="also GET https://<name>/ for each public app")
     parser.add_argument(
         "--nameserver",
@@ -48,8 +54,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="IP[:PORT]",
         help=f"public resolver to ask (repeatable; default {DEFAULT_NAMESERVER})",
     )
-    parser.add_argument("--root", type=Path, default=ROOT, help="project directory (default: this one)")
-    parser.add_argument("--debug", action="store_true", help="show a traceback when doctor itself fails")
     return parser
 
 
@@ -76,15 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         debug=args.debug,
     )
     checks = report.redact(run(exp, opts), [env.get(TOKEN_ENV, "")])
-    if args.json:
-        print(report.as_json(checks))
-    else:
-        cf = exp.cluster.cloudflare
-        title = (
-            f"homelab doctor: stack {exp.stack} (context {exp.context}, domain {exp.cluster.domain}, zone {cf.zone})"
-        )
-        print(report.table(checks, title))
-    return report.exit_code(checks)
+    cf = exp.cluster.cloudflare
+    title = f"homelab doctor: stack {exp.stack} (context {exp.context}, domain {exp.cluster.domain}, zone {cf.zone})"
+    return report.show(checks, title, args.json)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ a plan the program refuses).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -46,7 +45,8 @@ from homelab.doctor.checks_preflight import (
     release_secrets_path,
 )
 from homelab.doctor.cloudflare_api import BASE_URL_ENV
-from homelab.doctor.expected import BadInputError, Expected, load
+from homelab.doctor.command import stack_parser
+from homelab.doctor.expected import Expected, load
 from homelab.doctor.kube import Kube, KubeError, Obj, guarded, kubeconfig_path
 from homelab.doctor.preflight_plan import (
     KubeTarget,
@@ -59,7 +59,8 @@ from homelab.doctor.preflight_plan import (
 )
 from homelab.doctor.report import Check, failed, warned
 from homelab.doctor.runner import Options, open_cluster, run_parts
-from homelab.paths import ROOT
+from homelab.errors import HomelabError
+from homelab.plan import mockrun
 from homelab.plan.mockrun import Plan
 
 TITLE = "homelab preflight: stack {stack} (context {context}, domain {domain}, zone {zone})"
@@ -226,41 +227,16 @@ def run(exp: Expected, want: Wanted, opts: Options, render: Renderer) -> list[Ch
 
 def plan_of(stack: str, root: Path) -> Plan:
     """The program's plan for ``stack`` (homelab/plan/mockrun.py, as ``make plan`` runs it)."""
-    from homelab.plan import mockrun
-
     config = mockrun.read_stack_config(stack, mockrun.stack_file(stack, root))
     return mockrun.run(stack, config, root=root)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="homelab preflight",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--stack", required=True, help="stack name (a Pulumi.<stack>.yaml beside Pulumi.yaml)")
-    parser.add_argument(
-        "--json", action="store_true", help="print a JSON list of {group, check, status, evidence, fix}"
-    )
-    parser.add_argument("--root", type=Path, default=ROOT, help="project directory (default: this one)")
-    parser.add_argument("--debug", action="store_true", help="show a traceback when preflight itself fails")
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = stack_parser("homelab preflight", __doc__, "preflight").parse_args(argv)
     try:
         exp = load(args.stack, args.root)
-    except BadInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    from components.promotion import PromotionGateError
-    from homelab.config.models import ConfigError
-    from homelab.config.reader import StackFileError
-
-    try:
         plan = plan_of(args.stack, args.root)
-    except (ConfigError, PromotionGateError, StackFileError) as exc:
+    except HomelabError as exc:  # bad input: the config, a stack file, the gate
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not bad input: one line unless asked for more
@@ -277,13 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         debug=args.debug,
     )
     checks = report.redact(run(exp, wanted(plan), opts, chart_renderer(plan)), [env.get(credentials.TOKEN_ENV, "")])
-    if args.json:
-        print(report.as_json(checks, GROUPS))
-    else:
-        cf = exp.cluster.cloudflare
-        title = TITLE.format(stack=exp.stack, context=exp.context, domain=exp.cluster.domain, zone=cf.zone)
-        print(report.table(checks, title, GROUPS))
-    return report.exit_code(checks)
+    cf = exp.cluster.cloudflare
+    title = TITLE.format(stack=exp.stack, context=exp.context, domain=exp.cluster.domain, zone=cf.zone)
+    return report.show(checks, title, args.json, GROUPS)
 
 
 if __name__ == "__main__":

@@ -128,3 +128,9 @@ def as_json(checks: Sequence[Check], groups: Sequence[str] = GROUPS) -> str:
             }
         )
     return json.dumps(rows, indent=2)
+
+
+def show(checks: Sequence[Check], title: str, json_out: bool, groups: Sequence[str] = GROUPS) -> int:
+    """Prints the report (the table, or JSON with ``--json``); returns the exit code."""
+    print(as_json(checks, groups) if json_out else table(checks, title, groups))
+    return exit_code(checks)
