@@ -21,8 +21,8 @@ from components.external_dns import TXT_PREFIX
 from homelab.config import names
 from homelab.config.cluster import Cluster
 from homelab.config.cross_stack import read_member
-from homelab.config.models import App, Exposure
-from homelab.config.reader import stack_file, stack_files
+from homelab.config.models import App, ConfigError, Exposure
+from homelab.config.reader import StackFileError, is_stack_name, stack_file, stack_files
 from homelab.config.stack import StackConfig
 from homelab.errors import HomelabError
 
@@ -190,9 +190,6 @@ class BadInputError(HomelabError):
 def load(stack: str, root: Path) -> Expected:
     """Read and parse ``Pulumi.<stack>.yaml`` in ``root`` as the program reads a stack file
     (its secrets are not needed). Raises :class:`BadInputError` with the program's own message."""
-    from homelab.config.models import ConfigError
-    from homelab.config.reader import StackFileError, is_stack_name
-
     if not is_stack_name(stack):
         raise BadInputError(f"--stack {stack!r} is not a stack name (letters, digits, '-', '_', '.')")
     if not (root / "Pulumi.yaml").is_file():

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from homelab.errors import HomelabError
+from homelab.plan import helm, render
+from homelab.plan.charts import ChartError, locate
 from homelab.plan.mockrun import Plan, Registration
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -218,9 +220,6 @@ def chart_renderer(plan: Plan) -> Renderer:
     the pinned chart package, offline)."""
 
     def render_chart(chart: HelmTarget) -> list[Obj]:
-        from homelab.plan import helm, render
-        from homelab.plan.charts import ChartError, locate
-
         specs = [s for s in render.release_specs(plan) if (s.namespace, s.release) == (chart.namespace, chart.name)]
         if not specs:
             raise RenderUnavailableError(f"homelab/plan/render.py does not render {chart.label}")
