@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import io
 import os
 import shutil
@@ -55,6 +56,14 @@ def _mutated_function() -> str | None:
     """``homelab.config.rules.x__network_problems`` while mutmut runs one of its mutants."""
     name, sep, _ = os.environ.get("MUTANT_UNDER_TEST", "").rpartition("__mutmut_")
     return name if sep else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The session keeps large objects alive on purpose (each stack's plan, the rendered charts,
+    a process's renders and validations): with Python's default thresholds the collector walks
+    them again and again. Collecting less often took the suite from 25.5 to 22 s on 2 cores
+    (measured twice each); what is collected, and when a test sees it, does not change."""
+    gc.set_threshold(100_000, 50, 100)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
