@@ -178,3 +178,25 @@ def test_make_charts_pulls_every_chart_the_program_uses() -> None:
         ("oci://docker.io/envoyproxy/gateway-crds-helm", "v1.9.0", ""),
         ("oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", ""),
     ]
+
+
+def test_the_plan_shows_which_resource_owns_each_crd(planned: dict[str, PlanRun]) -> None:
+    """Envoy Gateway's CRDs come from a helm.v4.Chart: each is a resource of its own, named
+    `<chart>:<name>`, and both the output and the written file say which."""
+    run = planned["staging"]
+    assert (
+        "applied by helm.v4.Chart envoy-gateway-crds, each object its own resource (no Helm release):\n"
+        "  kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition  "
+        "envoy-gateway-crds:backendtlspolicies.gateway.networking.k8s.io\n"
+    ) in run.out
+    assert (
+        "  kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition  "
+        "envoy-gateway-crds:gateways.gateway.networking.k8s.io\n" in run.out
+    )
+    header = (
+        run.folder / "envoy-gateway/chart/CustomResourceDefinition-gateways.gateway.networking.k8s.io.yaml"
+    ).read_text()
+    assert header.splitlines()[0] == (
+        "# rendered by helm from gateway-crds-helm-v1.9.0.tgz "
+        "(helm.v4.Chart envoy-gateway-crds: resource envoy-gateway-crds:gateways.gateway.networking.k8s.io)"
+    )
