@@ -120,6 +120,19 @@ def test_the_config_layer_imports_nothing_from_pulumi() -> None:
     assert not found, "the config layer imports Pulumi: " + ", ".join(found)
 
 
+def test_stack_files_are_read_and_edited_with_one_yaml_library() -> None:
+    """The config layer and promote use ruamel only: PyYAML (rendered manifests, charts) would
+    read a stack file by other rules than the ones promote writes it back with."""
+    found = []
+    for name, path in sources().items():
+        if not name.startswith(("homelab.config", "homelab.promote")):
+            continue
+        for node in imports(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"{name}:{node.lineno}: {n}" for n in names if n.split(".")[0] == "yaml"]
+    assert not found, "stack-file modules import PyYAML: " + ", ".join(found)
+
+
 def test_no_private_name_is_imported_across_modules() -> None:
     modules = sources()
     found = []

@@ -1,5 +1,5 @@
-"""What a stack file's ``config:`` block must not hold, found on the YAML nodes before anything
-is constructed: scalars (and tags) the Pulumi CLI reads otherwise than this plan, and
+"""What a stack file's ``config:`` block must not hold, found on the composed YAML nodes before
+anything is constructed: scalars (and tags) whose meaning depends on the YAML reader, and
 ``secure:`` values the CLI could not decrypt or would not treat as a secret. The strict reader
 (:mod:`homelab.config.reader`) refuses a file with any of them.
 """
@@ -7,30 +7,59 @@ is constructed: scalars (and tags) the Pulumi CLI reads otherwise than this plan
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
+from typing import Any, cast
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import implicit_resolvers
 
 from homelab.config.syntax import looks_like_credential
 
-#: Set on a node whose tag the file writes (``!!int 3``), not the one the reader resolves.
-EXPLICIT_TAG = "homelab_explicit_tag"
 
-
-def line_of(mark: yaml.Mark) -> int:
+def line_of(mark: Any) -> int:
     """The 1-based line of a position in a YAML text."""
-    return mark.line + 1
+    return int(mark.line) + 1
+
+
+def _pairs(node: MappingNode) -> list[tuple[Node, Node]]:
+    return cast(list[tuple[Node, Node]], node.value)
 
 
 # ---------------------------------------------------------------------------------------------
 # scalars whose meaning depends on the YAML reader
 
-_STR, _INT, _FLOAT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
+_STR, _INT, _FLOAT, _BOOL, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "merge"))
 #: What every reader takes for the same number: plain decimal integers and fractions.
 _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _PLAIN_FRACTION = re.compile(r"^-?[0-9]+\.[0-9]*[1-9]$")
-#: YAML 1.2 numbers PyYAML (YAML 1.1) leaves as text: `1e3`, `0o10` (yaml.v3's resolve.go).
+#: YAML 1.2 numbers YAML 1.1 leaves as text: `1e3`, `0o10` (yaml.v3's resolve.go).
 _V3_NUMBER = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^0o[0-7]+$")
+#: What YAML 1.1's float (yaml.org/type/float.html: ``[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?``)
+#: does not allow and ruamel's 1.1 table does: no dot in the mantissa, no sign in the exponent.
+_NOT_YAML11_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*[eE]|[eE][0-9]")
+
+
+def resolved(text: str, version: tuple[int, int]) -> str:
+    """The tag a plain scalar resolves to under YAML ``version``'s rules (ruamel's resolver
+    table: the same rules, read in the same order), with YAML 1.1's float as its spec writes it."""
+    first = text[:1]
+    for versions, tag, regexp, chars in implicit_resolvers:
+        if version in versions and (first in (chars or [first])) and regexp.match(text):
+            if version == (1, 1) and tag == _FLOAT and _NOT_YAML11_FLOAT.search(text):
+                return _STR
+            return str(tag)
+    return _STR
+
+
+def read_as_yaml11(text: str) -> Any:
+    """What a YAML 1.1 reader makes of a plain scalar (``010`` is 8, ``1:30`` is 90)."""
+    reader = YAML(typ="safe", pure=True)
+    reader.version = (1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return reader.load(text)
 
 
 def _tag_trap(tag: str, instead: str) -> str:
@@ -42,77 +71,88 @@ _QUOTE_NUMBER = (
 )
 
 
-def _trap(node: yaml.ScalarNode) -> str | None:
-    """Why a scalar means different things to PyYAML and to the Pulumi CLI, or None.
+def _trap(node: ScalarNode, explicit: frozenset[int]) -> str | None:
+    """Why a scalar means different things to YAML readers, or None.
 
-    The CLI (v3.259) reads stack files with gopkg.in/yaml.v3 (YAML 1.2 rules), this plan with
-    PyYAML (YAML 1.1): measured in ../shared/DESIGN.md, ``010`` is 8 to both but ``0o10`` only
-    to yaml.v3, ``1:47:23`` is 6443 to PyYAML and text to yaml.v3, ``yes``/``on`` are booleans
-    to PyYAML and text to yaml.v3, ``1e3`` is 1000 to yaml.v3 and text to PyYAML, ``1.0``
-    becomes 1, a date becomes a Go time string, ``.inf``/``.nan`` stop the CLI loading the
-    stack at all, and tags other than ``!!str`` are read differently again.
+    The CLI (v3.259) reads stack files with gopkg.in/yaml.v3 (YAML 1.2 rules, with some of
+    1.1's), this plan with ruamel.yaml (YAML 1.2), and many editors and tools with YAML 1.1:
+    measured in ../shared/DESIGN.md, ``010`` is 8 to YAML 1.1 and yaml.v3 but 10 to YAML 1.2,
+    ``0o10`` a number only to YAML 1.2, ``1:47:23`` is 6443 to YAML 1.1 and text to yaml.v3,
+    ``yes``/``on`` are booleans to YAML 1.1 and text to yaml.v3, ``1e3`` is 1000 to yaml.v3
+    and text to YAML 1.1, ``1.0`` becomes 1, a date becomes a Go time string, ``.inf``/``.nan``
+    stop the CLI loading the stack at all, and tags other than ``!!str`` are read differently
+    again. Only what every reader reads the same is let through.
     """
-    why = _why(node)
-    if why is None or not looks_like_credential(node.value.lstrip("+-")):
+    why = _why(node, explicit)
+    text = str(node.value)
+    if why is None or not looks_like_credential(text.lstrip("+-")):
         return why
-    read = str(yaml.safe_load(node.value)) if node.tag == _INT else node.value
-    hidden = f"[hidden: {len(node.value)} characters that look like a credential]"
-    return why.replace(node.value, hidden).replace(read, hidden)
+    read = str(read_as_yaml11(text)) if resolved(text, (1, 1)) == _INT else text
+    hidden = f"[hidden: {len(text)} characters that look like a credential]"
+    return why.replace(text, hidden).replace(read, hidden)
 
 
-def _why(node: yaml.ScalarNode) -> str | None:
-    text, tag = node.value, node.tag
-    plain = node.style is None
-    if getattr(node, EXPLICIT_TAG, False):
+def _why(node: ScalarNode, explicit: frozenset[int]) -> str | None:
+    text, tag = str(node.value), str(node.tag)
+    if id(node) in explicit:
         return None if tag == _STR else _tag_trap(tag, "write the value without it (only !!str is safe)")
-    if not plain:
+    if node.style is not None:
         return None
+    tag = resolved(text, (1, 1))
     if tag == _INT and not _PLAIN_INT.match(text):
-        read = yaml.safe_load(text)
-        return f"`{text}` is not a plain decimal number (PyYAML reads {read}, the Pulumi CLI may not); {_QUOTE_NUMBER}"
+        read = read_as_yaml11(text)
+        return (
+            f"`{text}` is not a plain decimal number (YAML 1.1 reads {read}, the Pulumi CLI may not); {_QUOTE_NUMBER}"
+        )
     if tag == _FLOAT and text.lower().lstrip("+-") in (".inf", ".nan"):
         return f'`{text}` stops the Pulumi CLI from loading the stack file; quote it ("{text}") or remove it'
     if tag == _FLOAT and not _PLAIN_FRACTION.match(text):
         return f"`{text}` is read as a different number by the Pulumi CLI; {_QUOTE_NUMBER}"
     if tag == _BOOL and text.lower() in ("yes", "no", "on", "off"):
         return (
-            f'`{text}` is a boolean to PyYAML but text to the Pulumi CLI; write true or false, or quote it ("{text}")'
+            f'`{text}` is a boolean to YAML 1.1 but text to the Pulumi CLI; write true or false, or quote it ("{text}")'
         )
     if tag == "tag:yaml.org,2002:timestamp":
         return f'`{text}` is a date to YAML readers, each writing it back its own way; quote it ("{text}")'
-    if tag == _STR and _V3_NUMBER.match(text):
-        return f"`{text}` is text to PyYAML but a number to the Pulumi CLI; {_QUOTE_NUMBER}"
+    if tag == _STR and (_V3_NUMBER.match(text) or resolved(text, (1, 2)) in (_INT, _FLOAT)):
+        return f"`{text}` is text to YAML 1.1 but a number to the Pulumi CLI; {_QUOTE_NUMBER}"
     return None
 
 
-def reader_traps(node: yaml.Node, path: str = "", seen: set[int] | None = None) -> Iterator[tuple[int, str]]:
-    """(line, ``<key>: why``) of every key or value under ``node`` that the CLI and this plan
-    would read differently; the key is shown as ``homelab:cluster.clusterId``. A node an alias
-    names again is walked once (an alias bomb stays linear)."""
+def reader_traps(
+    node: Node, explicit: frozenset[int], path: str = "", seen: set[int] | None = None
+) -> Iterator[tuple[int, str]]:
+    """(line, ``<key>: why``) of every key or value under ``node`` that YAML readers read
+    differently; the key is shown as ``homelab:cluster.clusterId``. ``explicit``: the ids of
+    the nodes whose tag the file writes. A node an alias names again is walked once (an alias
+    bomb stays linear)."""
     seen = set() if seen is None else seen
     if id(node) in seen:
         return
     seen.add(id(node))
     shown = path or "config"
-    if isinstance(node, yaml.ScalarNode):
-        why = _trap(node)
+    if isinstance(node, ScalarNode):
+        why = _trap(node, explicit)
         if why:
             yield line_of(node.start_mark), f"{shown}: {why}"
-    elif isinstance(node, yaml.MappingNode):
-        if getattr(node, EXPLICIT_TAG, False):
-            yield line_of(node.start_mark), f"{shown}: {_tag_trap(node.tag, 'write a plain mapping')}"
-        for key, value in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                yield from reader_traps(value, path, seen)
+    elif isinstance(node, MappingNode):
+        if id(node) in explicit:
+            yield line_of(node.start_mark), f"{shown}: {_tag_trap(str(node.tag), 'write a plain mapping')}"
+        for key, value in _pairs(node):
+            if str(key.tag) == _MERGE:
+                yield from reader_traps(value, explicit, path, seen)
                 continue
-            label = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
-            yield from reader_traps(key, f"{path}.{label}" if path else label, seen)
-            yield from reader_traps(value, f"{path}.{label}" if path else label, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        if getattr(node, EXPLICIT_TAG, False):
-            yield line_of(node.start_mark), f"{shown}: {_tag_trap(node.tag, 'write a plain list')}"
-        for i, item in enumerate(node.value):
-            yield from reader_traps(item, f"{shown}[{i}]", seen)
+            if not isinstance(key, ScalarNode):
+                yield line_of(key.start_mark), f"{shown}: a {_node_kind(key)} used as a key; a key is text"
+                continue
+            label = str(key.value)
+            yield from reader_traps(key, explicit, f"{path}.{label}" if path else label, seen)
+            yield from reader_traps(value, explicit, f"{path}.{label}" if path else label, seen)
+    elif isinstance(node, SequenceNode):
+        if id(node) in explicit:
+            yield line_of(node.start_mark), f"{shown}: {_tag_trap(str(node.tag), 'write a plain list')}"
+        for i, item in enumerate(cast(list[Node], node.value)):
+            yield from reader_traps(item, explicit, f"{shown}[{i}]", seen)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,7 +176,7 @@ def _is_ciphertext(text: str, v1_only: bool) -> bool:
     return not v1_only and bool(_BASE64.match(text)) and len(text) * 3 // 4 - text.count("=") >= 32
 
 
-def secure_problems(node: yaml.Node, v1_only: bool = False, path: str = "") -> Iterator[tuple[int, str]]:
+def secure_problems(node: Node, v1_only: bool = False, path: str = "") -> Iterator[tuple[int, str]]:
     """(line, ``<key>: why``) of every ``secure:`` value the CLI could not decrypt or would not
     treat as a secret, then of every ciphertext written under two keys (an alias too).
     ``v1_only``: the file names a passphrase salt or KMS provider, whose texts are ``v1:``."""
@@ -145,8 +185,8 @@ def secure_problems(node: yaml.Node, v1_only: bool = False, path: str = "") -> I
         key = where or "config"
         nested = "." in key or "[" in key
         fix = _SET_SECRET.format(key=f"--path '{key}'" if nested else key)
-        inner = next(v for k, v in value.value if isinstance(k, yaml.ScalarNode) and k.value == "secure")
-        if len(value.value) != 1 or not isinstance(inner, yaml.ScalarNode) or inner.tag != _STR:
+        inner = next(v for k, v in _pairs(value) if isinstance(k, ScalarNode) and k.value == "secure")
+        if len(value.value) != 1 or not isinstance(inner, ScalarNode) or str(inner.tag) != _STR:
             what = "more keys beside `secure:`" if len(value.value) != 1 else f"a {_node_kind(inner)} under `secure:`"
             yield (
                 line_of(value.start_mark),
@@ -170,30 +210,30 @@ def secure_problems(node: yaml.Node, v1_only: bool = False, path: str = "") -> I
             seen[inner.value] = key
 
 
-def _node_kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
+def _node_kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
         return "mapping"
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, SequenceNode):
         return "list"
     return "non-text value"
 
 
-def _secure_nodes(node: yaml.Node, path: str, seen: set[int] | None = None) -> Iterator[tuple[str, yaml.MappingNode]]:
+def _secure_nodes(node: Node, path: str, seen: set[int] | None = None) -> Iterator[tuple[str, MappingNode]]:
     """(key, mapping) of every mapping under ``node`` with a ``secure`` key, in file order;
     each node once (an alias bomb stays linear)."""
     seen = set() if seen is None else seen
-    if isinstance(node, yaml.MappingNode) and any(
-        isinstance(k, yaml.ScalarNode) and k.value == "secure" for k, _ in node.value
+    if isinstance(node, MappingNode) and any(
+        isinstance(k, ScalarNode) and k.value == "secure" for k, _ in _pairs(node)
     ):
         yield path, node  # each time a key names it: one secret under two keys is refused
         return
     if id(node) in seen:
         return
     seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            label = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+    if isinstance(node, MappingNode):
+        for key, value in _pairs(node):
+            label = str(key.value) if isinstance(key, ScalarNode) else "?"
             yield from _secure_nodes(value, f"{path}.{label}" if path else label, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(cast(list[Node], node.value)):
             yield from _secure_nodes(item, f"{path}[{i}]", seen)

@@ -52,10 +52,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from homelab.config.reader import StackFile, StackFileError, read
+from homelab.config.yaml_text import BREAK_NAMES, at, plain
 from homelab.paths import ROOT
-from homelab.promote.edit import Change, PromoteError, diff, promoted_bytes, to_plain, write_in_place
+from homelab.promote.edit import Change, PromoteError, diff, promoted_bytes, write_in_place
 from homelab.promote.fitness import ABSENT, RELEASE, config_problems, file_problems, release_problems
-from homelab.promote.roundtrip import StackFileError, read
 
 # ---------------------------------------------------------------------------------------------
 # describing a diff (the diff itself: homelab/promote/edit.py)
@@ -107,15 +108,41 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def read_editable(path: Path, name: str) -> StackFile:
+    """A stack file read as the plan reads it (:func:`homelab.config.reader.read`), and fit to
+    be rewritten: one style of line end, and a ``config:`` mapping with settings in it."""
+    stack = read(path, name)
+    if stack.layout.mixed:
+        line, found = stack.layout.mixed
+        raise at(
+            name,
+            line,
+            f"mixed line endings: line 1 ends with {BREAK_NAMES[stack.layout.newline]}, line {line} with "
+            f"{BREAK_NAMES[found]}; convert the file to one style (all LF or all CRLF) first",
+        )
+    if stack.doc is None:
+        raise at(name, 1, "no settings (empty, or only comments); a stack file is a mapping with `config:`")
+    if "config" not in stack.doc:
+        line = stack.doc.lc.line + 1
+        raise at(name, line, "no `config:` key at the top level; a stack file keeps its settings there")
+    if stack.doc["config"] is None:
+        raise at(name, line_of_key(stack), "`config:` is empty; it must be a mapping of config keys")
+    return stack
+
+
+def line_of_key(stack: StackFile) -> int:
+    return int(stack.doc.lc.key("config")[0]) + 1
+
+
 def promote(source: Path, target: Path, from_stack: str, to_stack: str, apply: bool) -> int:
     src_name, dst_name = _shown(source), _shown(target)
     if source.resolve() == target.resolve():
         raise PromoteError(f"{src_name}: source and target are the same file")
-    src, dst = read(source, src_name), read(target, dst_name)
+    src, dst = read_editable(source, src_name), read_editable(target, dst_name)
     problems = [*file_problems(src), *file_problems(dst)]
     if problems:
         raise PromoteError(*problems)
-    src_plain, dst_plain = to_plain(src.config), to_plain(dst.config)
+    src_plain, dst_plain = plain(src.config), plain(dst.config)
 
     problems = [f"{src_name}: {p}" for p in release_problems(src_plain)]
     problems += [f"{dst_name}: {p}" for p in release_problems(dst_plain)]

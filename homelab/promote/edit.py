@@ -19,13 +19,13 @@ from typing import Any, NamedTuple
 
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import CommentMark
-from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.tokens import CommentToken
 
 from homelab.config.models import PROJECT
+from homelab.config.reader import StackFile
+from homelab.config.yaml_text import dump, load, plain
 from homelab.errors import HomelabError
 from homelab.promote.fitness import ABSENT, RELEASE, anchor_problem
-from homelab.promote.roundtrip import StackFile, dump, load
 
 
 class PromoteError(HomelabError):
@@ -50,24 +50,7 @@ class Change(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------------
-# plain values (reading and writing the files: homelab/promote/roundtrip.py)
-
-
-def to_plain(node: Any) -> Any:
-    """ruamel's round-trip types as plain dicts, lists, str, int, float, bool."""
-    if isinstance(node, Mapping):
-        return {str(k): to_plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [to_plain(v) for v in node]
-    if isinstance(node, bool | ScalarBoolean):
-        return bool(node)
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    return node
+# plain values (reading and writing the files: homelab/config/reader.py, yaml_text.py)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -253,7 +236,7 @@ def _node_at(root: CommentedMap, path: Sequence[str]) -> CommentedMap:
 
 
 def apply_diff(target: CommentedMap, changes: Sequence[Change]) -> None:
-    """Change ``target`` in place so ``diff(to_plain(target), source)`` is empty.
+    """Change ``target`` in place so ``diff(plain(target), source)`` is empty.
 
     Only the changed leaves are touched: unchanged keys keep their comments and position, a
     changed scalar keeps its key's comment (and its quote style), added keys go where the
@@ -327,7 +310,7 @@ def check_promoted(target_text: str, text: str, release: Mapping[str, Any], name
     """Raise :class:`PromoteError` unless ``text`` keeps the promise: ``target_text`` with
     ``release`` (plain) as its ``homelab:release``, every other setting and every line outside the
     release block unchanged. A last guard against ruamel's surprises; nothing is written then."""
-    before, after = to_plain(load(target_text))["config"], to_plain(load(text))["config"]
+    before, after = plain(load(target_text))["config"], plain(load(text))["config"]
     if not same(after.pop(RELEASE), release):
         raise PromoteError(f"{name}: internal error: the written {RELEASE} would differ from the source's")
     before.pop(RELEASE, None)
@@ -342,7 +325,7 @@ def check_promoted(target_text: str, text: str, release: Mapping[str, Any], name
 def promoted_text(target_text: str, release: Mapping[str, Any], name: str) -> str:
     """The target stack file's text with ``release`` (plain) as its ``homelab:release``.
 
-    ``target_text`` is ruamel's view of a stack file :func:`homelab.promote.roundtrip.read` accepted
+    ``target_text`` is ruamel's view of a stack file :func:`homelab.config.reader.read` accepted
     and :func:`file_problems` found no problem in (LF, no BOM, a ``config:`` mapping whose
     release, if any, is a mapping). Raises :class:`PromoteError` when ruamel cannot keep the
     file's formatting, when the target's release has YAML anchors or aliases to rewrite, or when
@@ -360,7 +343,7 @@ def promoted_text(target_text: str, release: Mapping[str, Any], name: str) -> st
         )
     config: CommentedMap = doc["config"]
     current: CommentedMap | None = config.get(RELEASE)
-    changes = diff({} if current is None else to_plain(current), release)
+    changes = diff({} if current is None else plain(current), release)
     if not changes:
         return target_text
     if current is None:

@@ -30,7 +30,8 @@ from homelab.config.models import (
     Release,
 )
 from homelab.config.policy import parse
-from homelab.promote.roundtrip import StackFile, key_line, kind
+from homelab.config.reader import StackFile
+from homelab.config.yaml_text import key_line, kind
 
 RELEASE = f"{PROJECT}:{RELEASE_KEY}"
 #: Every ``homelab:`` config key the program reads.

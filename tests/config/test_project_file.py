@@ -63,7 +63,7 @@ def test_a_stack_file_s_own_value_wins(tmp_path: Path) -> None:
         ),
         (
             "  homelab:promotion:\n    default:\n      requireStaging: yes\n",
-            "Pulumi.yaml:6: homelab:promotion.default.requireStaging: `yes` is a boolean to PyYAML but text to the "
+            "Pulumi.yaml:6: homelab:promotion.default.requireStaging: `yes` is a boolean to YAML 1.1 but text to the "
             'Pulumi CLI; write true or false, or quote it ("yes")',
         ),
         (
@@ -72,7 +72,7 @@ def test_a_stack_file_s_own_value_wins(tmp_path: Path) -> None:
         ),
         (
             "  a: 1\n  a: 2\n",
-            "Pulumi.yaml:5: duplicate key 'a' (first at line 4); YAML would silently keep only the last",
+            "Pulumi.yaml:5: duplicate key `a` (lines 4 and 5): YAML readers keep only the last, silently; keep one",
         ),
         (
             "  homelab:x:\n    default: 1\n    value: 2\n",
@@ -135,7 +135,7 @@ def test_every_run_reads_the_project_s_defaults(project: Project, capsys: pytest
     outcome = project.plan("main", capsys=capsys)
     assert outcome.code == 2
     assert outcome.err.splitlines()[0] == (
-        "error: Pulumi.yaml:11: homelab:promotion.default.requireStaging: `off` is a boolean to PyYAML but text to "
+        "error: Pulumi.yaml:11: homelab:promotion.default.requireStaging: `off` is a boolean to YAML 1.1 but text to "
         'the Pulumi CLI; write true or false, or quote it ("off")'
     )
 

@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 
 from homelab.config import reader as stack_files
 from homelab.config.reader import StackFileError, read_stack_file
+from homelab.config.yaml_text import yaml_problem
 
 
 def read(tmp_path: Path, content: str | bytes) -> dict[str, object]:
@@ -55,7 +56,7 @@ def test_a_config_that_is_not_a_mapping_is_named_by_its_kind(tmp_path: Path, con
 
 
 def test_a_control_character_is_refused_with_its_line(tmp_path: Path) -> None:
-    """PyYAML refuses it before parsing; that used to end in a traceback."""
+    """The YAML reader refuses it before parsing; that used to end in a traceback."""
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "config:\n  homelab:a: 1\n  homelab:b: x\x07\n")
     assert str(err.value) == "Pulumi.lab.yaml:3: a character YAML does not allow (#x0007): remove it"
@@ -64,32 +65,30 @@ def test_a_control_character_is_refused_with_its_line(tmp_path: Path) -> None:
 def test_a_byte_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(StackFileError) as err:
         read(tmp_path, b"\nconfig:\n  homelab:a: \xff\n  homelab:b: 1\n  homelab:c: 2\n  homelab:d: 3\n")
-    assert str(err.value) == "Pulumi.lab.yaml:3: not UTF-8 text (invalid start byte)"
+    assert str(err.value) == "Pulumi.lab.yaml:3: not UTF-8 text (byte 0xff); save the file as UTF-8"
 
 
 def test_tab_indentation_gets_the_hint(tmp_path: Path) -> None:
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "config:\n\thomelab:a: 1\n")
-    assert str(err.value) == (
-        "Pulumi.lab.yaml:2: while scanning for the next token: found character '\\t' that cannot start "
-        "any token (tabs cannot indent YAML: use spaces)"
-    )
+    assert str(err.value) == "Pulumi.lab.yaml:2: tab character in column 1: YAML indents and separates with spaces only"
 
 
 def test_a_tab_inside_a_value_gets_no_tab_hint_for_another_error(tmp_path: Path) -> None:
     with pytest.raises(StackFileError) as err:
         read(tmp_path, 'config:\n  homelab:a: "x\ty"\n  homelab:b: [\n')
     assert str(err.value) == (
-        "Pulumi.lab.yaml:4: while parsing a flow node: expected the node content, but found '<stream end>'"
+        "Pulumi.lab.yaml:4: not valid YAML: expected the node content, but found '<stream end>' "
+        "(while parsing a flow node)"
     )
 
 
 def test_a_yaml_error_without_a_position_or_problem_still_reads() -> None:
-    """PyYAML's loaders always give both; the message must not depend on it."""
-    assert stack_files._yaml_problem(yaml.YAMLError("no position"), "") == (1, "no position")
-    at_line_3 = yaml.Mark("Pulumi.lab.yaml", 20, 2, 0, None, None)
-    assert stack_files._yaml_problem(yaml.MarkedYAMLError(problem_mark=at_line_3), "") == (3, "not valid YAML")
-    assert stack_files._yaml_problem(yaml.MarkedYAMLError(problem="broken"), "") == (1, "broken")
+    """ruamel's loaders always give both; the message must not depend on it."""
+    assert yaml_problem("", YAMLError("no position")) == (1, "not valid YAML: no position")
+    at_line_3 = StreamMark("Pulumi.lab.yaml", 20, 2, 0)
+    assert yaml_problem("", MarkedYAMLError(problem_mark=at_line_3)) == (3, "not valid YAML")
+    assert yaml_problem("", MarkedYAMLError(problem="broken")) == (1, "not valid YAML: broken")
 
 
 @pytest.mark.parametrize(("content", "config"), [("", {}), ("# nothing yet\n", {}), ("config:\n", {})])
@@ -167,15 +166,17 @@ def test_keys_after_a_merge_are_still_checked_for_duplicates(tmp_path: Path) -> 
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "base: &base {homelab:a: 1}\nconfig:\n  <<: *base\n  homelab:b: 3\n  homelab:b: 4\n")
     assert str(err.value) == (
-        "Pulumi.lab.yaml:5: duplicate key 'homelab:b' (first at line 4); YAML would silently keep only the last"
+        "Pulumi.lab.yaml:5: duplicate key `homelab:b` (lines 4 and 5): YAML readers keep only the last, silently; "
+        "keep one"
     )
 
 
 def test_keys_after_an_unhashable_key_are_still_checked_for_duplicates(tmp_path: Path) -> None:
     with pytest.raises(StackFileError) as err:
-        read(tmp_path, "config:\n  ? [a]\n  : 1\n  homelab:x: 1\n  homelab:x: 2\n")
+        read(tmp_path, "? [a]\n: 1\nconfig:\n  homelab:x: 1\n  homelab:x: 2\n")
     assert str(err.value) == (
-        "Pulumi.lab.yaml:5: duplicate key 'homelab:x' (first at line 4); YAML would silently keep only the last"
+        "Pulumi.lab.yaml:5: duplicate key `homelab:x` (lines 4 and 5): YAML readers keep only the last, silently; "
+        "keep one"
     )
 
 
@@ -185,24 +186,27 @@ NUMBER_FIX = "write the decimal number you mean (no leading zero, prefix, `_`, `
 @pytest.mark.parametrize(
     ("value", "why"),
     [
-        ("010", f"`010` is not a plain decimal number (PyYAML reads 8, the Pulumi CLI may not); {NUMBER_FIX}"),
-        ("0x1923", f"`0x1923` is not a plain decimal number (PyYAML reads 6435, the Pulumi CLI may not); {NUMBER_FIX}"),
-        ("0b11", f"`0b11` is not a plain decimal number (PyYAML reads 3, the Pulumi CLI may not); {NUMBER_FIX}"),
-        ("1_000", f"`1_000` is not a plain decimal number (PyYAML reads 1000, the Pulumi CLI may not); {NUMBER_FIX}"),
+        ("010", f"`010` is not a plain decimal number (YAML 1.1 reads 8, the Pulumi CLI may not); {NUMBER_FIX}"),
+        (
+            "0x1923",
+            f"`0x1923` is not a plain decimal number (YAML 1.1 reads 6435, the Pulumi CLI may not); {NUMBER_FIX}",
+        ),
+        ("0b11", f"`0b11` is not a plain decimal number (YAML 1.1 reads 3, the Pulumi CLI may not); {NUMBER_FIX}"),
+        ("1_000", f"`1_000` is not a plain decimal number (YAML 1.1 reads 1000, the Pulumi CLI may not); {NUMBER_FIX}"),
         (
             "1:47:23",
-            f"`1:47:23` is not a plain decimal number (PyYAML reads 6443, the Pulumi CLI may not); {NUMBER_FIX}",
+            f"`1:47:23` is not a plain decimal number (YAML 1.1 reads 6443, the Pulumi CLI may not); {NUMBER_FIX}",
         ),
-        ("0o10", f"`0o10` is text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"),
-        ("1e3", f"`1e3` is text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"),
+        ("0o10", f"`0o10` is text to YAML 1.1 but a number to the Pulumi CLI; {NUMBER_FIX}"),
+        ("1e3", f"`1e3` is text to YAML 1.1 but a number to the Pulumi CLI; {NUMBER_FIX}"),
         ("1.0", f"`1.0` is read as a different number by the Pulumi CLI; {NUMBER_FIX}"),
-        ("2.5e1", f"`2.5e1` is text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"),
+        ("2.5e1", f"`2.5e1` is text to YAML 1.1 but a number to the Pulumi CLI; {NUMBER_FIX}"),
         ("2.5e+1", f"`2.5e+1` is read as a different number by the Pulumi CLI; {NUMBER_FIX}"),
         (".inf", '`.inf` stops the Pulumi CLI from loading the stack file; quote it (".inf") or remove it'),
         ("-.Inf", '`-.Inf` stops the Pulumi CLI from loading the stack file; quote it ("-.Inf") or remove it'),
         (".NaN", '`.NaN` stops the Pulumi CLI from loading the stack file; quote it (".NaN") or remove it'),
-        ("yes", '`yes` is a boolean to PyYAML but text to the Pulumi CLI; write true or false, or quote it ("yes")'),
-        ("Off", '`Off` is a boolean to PyYAML but text to the Pulumi CLI; write true or false, or quote it ("Off")'),
+        ("yes", '`yes` is a boolean to YAML 1.1 but text to the Pulumi CLI; write true or false, or quote it ("yes")'),
+        ("Off", '`Off` is a boolean to YAML 1.1 but text to the Pulumi CLI; write true or false, or quote it ("Off")'),
         (
             "2026-01-01",
             '`2026-01-01` is a date to YAML readers, each writing it back its own way; quote it ("2026-01-01")',
@@ -220,8 +224,9 @@ NUMBER_FIX = "write the decimal number you mean (no leading zero, prefix, `_`, `
     ],
 )
 def test_a_value_the_cli_reads_otherwise_is_refused(tmp_path: Path, value: str, why: str) -> None:
-    """The CLI reads stack files with yaml.v3 (YAML 1.2), the plan with PyYAML (YAML 1.1): a
-    value whose meaning depends on the reader is refused with its line, its key and the fix."""
+    """The CLI reads stack files with yaml.v3, the plan with ruamel (YAML 1.2), many tools with
+    YAML 1.1: a value whose meaning depends on the reader is refused with its line, its key and
+    the fix."""
     with pytest.raises(StackFileError) as err:
         read(tmp_path, f"config:\n  homelab:cluster:\n    name: lab\n    clusterId: {value}\n")
     assert str(err.value) == f"Pulumi.lab.yaml:4: homelab:cluster.clusterId: {why}"
@@ -231,19 +236,19 @@ def test_reader_traps_are_found_in_lists_nested_keys_and_top_level_values(tmp_pa
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "config:\n  homelab:apps:\n    - name: a\n      ports: [80, 0443]\n")
     assert str(err.value) == (
-        f"Pulumi.lab.yaml:4: homelab:apps[0].ports[1]: `0443` is not a plain decimal number (PyYAML reads 291, "
+        f"Pulumi.lab.yaml:4: homelab:apps[0].ports[1]: `0443` is not a plain decimal number (YAML 1.1 reads 291, "
         f"the Pulumi CLI may not); {NUMBER_FIX}"
     )
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "config:\n  homelab:promotion:\n    on: true\n")
     assert str(err.value) == (
-        "Pulumi.lab.yaml:3: homelab:promotion.on: `on` is a boolean to PyYAML but text to the Pulumi CLI; "
+        "Pulumi.lab.yaml:3: homelab:promotion.on: `on` is a boolean to YAML 1.1 but text to the Pulumi CLI; "
         'write true or false, or quote it ("on")'
     )
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "config:\n  homelab:flag: no\n")
     assert str(err.value) == (
-        "Pulumi.lab.yaml:2: homelab:flag: `no` is a boolean to PyYAML but text to the Pulumi CLI; "
+        "Pulumi.lab.yaml:2: homelab:flag: `no` is a boolean to YAML 1.1 but text to the Pulumi CLI; "
         'write true or false, or quote it ("no")'
     )
 
@@ -375,7 +380,7 @@ def test_a_trap_never_echoes_what_looks_like_a_credential(tmp_path: Path) -> Non
         read(tmp_path, f"config:\n  homelab:cloudflareApiToken: {token}\n")
     assert str(err.value) == (
         "Pulumi.lab.yaml:2: homelab:cloudflareApiToken: `[hidden: 40 characters that look like a credential]` is "
-        f"text to PyYAML but a number to the Pulumi CLI; {NUMBER_FIX}"
+        f"text to YAML 1.1 but a number to the Pulumi CLI; {NUMBER_FIX}"
     )
     assert token not in str(err.value)
 
@@ -413,3 +418,30 @@ def test_a_file_with_a_passphrase_salt_holds_v1_texts_only(tmp_path: Path) -> No
     assert str(err.value) == f"Pulumi.lab.yaml:4: homelab:cloudflareApiToken: {PLAIN}"
     config = read(tmp_path, f"encryptionsalt: {V1}\nconfig:\n  homelab:cloudflareApiToken:\n    secure: {V1}\n")
     assert config == {"homelab:cloudflareApiToken": {"secure": V1}}
+
+
+def test_nesting_past_the_limit_is_refused_while_reading(tmp_path: Path) -> None:
+    """A file nested thousands deep would exhaust recursion in every walk over it."""
+    deep = "config:\n  homelab:x: " + "[" * 150 + "]" * 150 + "\n"
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, deep)
+    assert str(err.value) == "Pulumi.lab.yaml:2: nested too deep (over 100 levels): no stack file needs that"
+
+
+def test_nesting_within_the_limit_is_read(tmp_path: Path) -> None:
+    assert read(tmp_path, "config:\n  homelab:x: " + "[" * 90 + "]" * 90 + "\n") != {}
+
+
+def test_mixed_line_ends_are_read_as_the_cli_reads_them(tmp_path: Path) -> None:
+    """Only promote, which writes the file back, needs one style of line end."""
+    assert read(tmp_path, b"config:\r\n  homelab:a: 1\n  homelab:b: 2\r") == {"homelab:a": 1, "homelab:b": 2}
+
+
+def test_a_bom_and_crlf_file_is_read(tmp_path: Path) -> None:
+    assert read(tmp_path, b"\xef\xbb\xbfconfig:\r\n  homelab:a: x\r\n") == {"homelab:a": "x"}
+
+
+def test_a_mapping_used_as_a_key_is_refused_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:cluster:\n    ? {a: 1}\n    : x\n")
+    assert str(err.value) == "Pulumi.lab.yaml:3: homelab:cluster: a mapping used as a key; a key is text"

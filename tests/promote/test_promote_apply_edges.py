@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from ruamel.yaml.comments import CommentedMap
 
+from homelab.config import yaml_text as stackfile_rt
 from homelab.plan.mockrun import ROOT
 from homelab.promote import command as promote
 from homelab.promote import edit as promote_edit
 from homelab.promote import fitness as promote_checks
-from homelab.promote import roundtrip as stackfile_rt
 from tests.support import promote_files
 from tests.support.promote_files import (
     ANCHOR_REFUSAL,
@@ -195,7 +195,7 @@ def test_apply_diff_keeps_every_comment_line_where_it_was() -> None:
     )
     assert isinstance(node, CommentedMap)
     new = {"a0": 0, "a": 1, "b": 3, "m": {"q": 2, "w": 1}, "n": {"y": 2}, "k": {"t": 2}, "z": 9}
-    promote_edit.apply_diff(node, promote_edit.diff(promote_edit.to_plain(node), new))
+    promote_edit.apply_diff(node, promote_edit.diff(stackfile_rt.plain(node), new))
     assert stackfile_rt.dump(node) == (
         "a0: 0\na: 1\nb: 3  # eol b\n# after b\n# after c\n"
         "m:\n  # before p\n  # after p\n  q: 2\n  w: 1\n"

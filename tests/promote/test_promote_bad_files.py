@@ -146,27 +146,33 @@ MALFORMED: dict[str, tuple[bytes, int, str]] = {
     "control character": (
         b"config:\n  homelab:release: \x01\n",
         2,
-        "not valid YAML: character #x0001: special characters are not allowed",
+        "a character YAML does not allow (#x0001): remove it",
     ),
-    "invalid date": (
-        b"config:\n  homelab:cluster:\n    name: 2026-13-45\n",
-        3,
+    "invalid date outside config:": (
+        b"created: 2026-13-45\nconfig:\n  homelab:cluster:\n    name: main\n",
+        1,
         "not valid YAML: '2026-13-45' is not a valid timestamp (month must be in 1..12)",
     ),
-    "!!int that is not one": (
-        b"config:\n  homelab:release:\n    envoy:\n      replicas: !!int two\n",
-        4,
+    "a date inside config:": (
+        b"config:\n  homelab:cluster:\n    name: 2026-12-06\n",
+        3,
+        "homelab:cluster.name: `2026-12-06` is a date to YAML readers, each writing it back its own way; quote it "
+        '("2026-12-06")',
+    ),
+    "!!int that is not one, outside config:": (
+        b"replicas: !!int two\nconfig:\n  homelab:cluster:\n    name: main\n",
+        1,
         "not valid YAML: 'two' is not a valid int (invalid literal for int() with base 10: 'two')",
     ),
     "top level list": (
         b"# main\n- config\n",
         2,
-        "the top level is a list; a stack file is a mapping with `config:`",
+        "the top level is a list; a stack file is a mapping with a `config:` mapping in it",
     ),
     "top level scalar": (
         b"# main\n\nconfig\n",
         3,
-        "the top level is a string ('config'); a stack file is a mapping with `config:`",
+        "the top level is a string; a stack file is a mapping with a `config:` mapping in it",
     ),
     "empty file": (b"", 1, "no settings (empty, or only comments); a stack file is a mapping with `config:`"),
     "only a BOM": (BOM, 1, "no settings (empty, or only comments); a stack file is a mapping with `config:`"),
@@ -175,9 +181,9 @@ MALFORMED: dict[str, tuple[bytes, int, str]] = {
         1,
         "no settings (empty, or only comments); a stack file is a mapping with `config:`",
     ),
-    "config list": (b"config:\n  - homelab:release\n", 1, "`config:` is a list; it must be a mapping of settings"),
-    "config scalar": (b"config: yes\n", 1, "`config:` is a string ('yes'); it must be a mapping of settings"),
-    "config empty": (b"config:\n", 1, "`config:` is empty; it must be a mapping of settings"),
+    "config list": (b"config:\n  - homelab:release\n", 2, "`config:` is a list; it must be a mapping of config keys"),
+    "config scalar": (b"config: yes\n", 1, "`config:` is a string; it must be a mapping of config keys"),
+    "config empty": (b"config:\n", 1, "`config:` is empty; it must be a mapping of config keys"),
     "config missing": (
         b"# main\nconfg:\n  homelab:release: {}\n",
         2,
@@ -186,12 +192,12 @@ MALFORMED: dict[str, tuple[bytes, int, str]] = {
     "duplicate key": (
         b"config:\n  homelab:release:\n    charts: {}\n  homelab:release:\n    images: {}\n",
         4,
-        "duplicate key `homelab:release` (lines 2 and 4); keep one",
+        "duplicate key `homelab:release` (lines 2 and 4): YAML readers keep only the last, silently; keep one",
     ),
     "nested duplicate key": (
         b"config:\n  homelab:release:\n    charts:\n      cilium: 1\n      coredns: 2\n      cilium: 3\n",
         6,
-        "duplicate key `cilium` (lines 4 and 6); keep one",
+        "duplicate key `cilium` (lines 4 and 6): YAML readers keep only the last, silently; keep one",
     ),
     "not UTF-8": (
         b"config:\n  homelab:cluster:\n    name: caf\xe9\n",
@@ -223,12 +229,12 @@ MALFORMED: dict[str, tuple[bytes, int, str]] = {
     "release scalar": (
         b"config:\n  homelab:release: 1.20.0\n",
         2,
-        "homelab:release is a string ('1.20.0'); it must be a mapping of release settings",
+        "homelab:release is a string; it must be a mapping of release settings",
     ),
     "release scalar after other keys": (
         b"config:\n  homelab:apps: []\n  homelab:release: 1.20.0\n",
         3,
-        "homelab:release is a string ('1.20.0'); it must be a mapping of release settings",
+        "homelab:release is a string; it must be a mapping of release settings",
     ),
     "release empty": (
         b"# main\nconfig:\n  homelab:release:\n  homelab:apps: []\n",
@@ -265,8 +271,8 @@ def test_refuses_a_malformed_file(
 @pytest.mark.parametrize(
     ("make", "what"),
     [
-        (Path.unlink, "cannot read it: No such file or directory"),
-        (lambda p: (p.unlink(), p.mkdir()), "cannot read it: Is a directory"),
+        (Path.unlink, "no such stack file"),
+        (lambda p: (p.unlink(), p.mkdir()), "is a directory, not a stack file"),
     ],
     ids=["missing", "directory"],
 )
@@ -282,7 +288,7 @@ def test_refuses_a_file_it_cannot_read(
     make(stacks / name)
     code, out, err = run(stacks, capsys, "--apply")
     assert (code, out) == (2, "")
-    assert err == f"error: {name}:1: {what}\nnothing promoted\n"
+    assert err == f"error: {name}: {what}\nnothing promoted\n"
     assert "Traceback" not in err
 
 
@@ -320,9 +326,9 @@ def test_a_tag_ruamel_cannot_construct_is_refused_with_its_line(
     """ruamel raises AttributeError (not a YAMLError) for ``!!set`` on a scalar; the message after
     the tag is ruamel's own, so only its start is pinned."""
     monkeypatch.chdir(stacks)
-    (stacks / "Pulumi.main.yaml").write_bytes(b"config:\n  homelab:release:\n    charts: !!set cilium\n")
+    (stacks / "Pulumi.main.yaml").write_bytes(b"charts: !!set cilium\nconfig:\n  homelab:release: {}\n")
     code, out, err = run(stacks, capsys, "--apply")
     assert (code, out) == (2, "")
-    assert err.startswith("error: Pulumi.main.yaml:3: not valid YAML: this value cannot be read as `set` (ruamel: ")
+    assert err.startswith("error: Pulumi.main.yaml:1: not valid YAML: this value cannot be read as `set` (ruamel: ")
     assert err.endswith(")\nnothing promoted\n")
     assert "Traceback" not in err

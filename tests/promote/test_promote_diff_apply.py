@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml.comments import CommentedMap
 
+from homelab.config import yaml_text as stackfile_rt
 from homelab.plan.mockrun import ROOT
 from homelab.promote import command as promote
 from homelab.promote import edit as promote_edit
 from homelab.promote import fitness as promote_checks
-from homelab.promote import roundtrip as stackfile_rt
 from tests.support import promote_files
 from tests.support.promote_files import (
     RELEASE,
@@ -179,8 +179,8 @@ def test_apply_diff_moves_comment_lines_with_their_place() -> None:
     )
     assert isinstance(node, CommentedMap)
     new = {"b": 3, "m": {"p": 1, "q": 2}, "z": 3, "w": 4}
-    promote_edit.apply_diff(node, promote_edit.diff(promote_edit.to_plain(node), new))
-    assert promote_edit.to_plain(node) == new
+    promote_edit.apply_diff(node, promote_edit.diff(stackfile_rt.plain(node), new))
+    assert stackfile_rt.plain(node) == new
     assert stackfile_rt.dump(node) == (
         "# about b\nb: 3\nm:\n  p: 1\n  q: 2\n# about z\nz: 3\nw: 4\n# after everything\n"
     )

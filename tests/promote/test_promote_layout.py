@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from homelab.promote import roundtrip as stackfile_rt
+from homelab.config import yaml_text as stackfile_rt
 from tests.support import promote_files
 from tests.support.promote_files import (
     ANCHOR_REFUSAL,

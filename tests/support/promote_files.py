@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from homelab.config import yaml_text as stackfile_rt
 from homelab.plan.mockrun import ROOT
 from homelab.promote import command as promote
 from homelab.promote import edit as promote_edit
-from homelab.promote import roundtrip as stackfile_rt
 
 STACK_FILES = ("Pulumi.main.yaml", "Pulumi.staging.yaml")
 RELEASE = "homelab:release"
@@ -43,7 +43,7 @@ def run(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[in
 
 
 def config(path: Path) -> dict[str, Any]:
-    return promote_edit.to_plain(stackfile_rt.load(path.read_text()))["config"]
+    return stackfile_rt.plain(stackfile_rt.load(path.read_text()))["config"]
 
 
 def split_release(text: str) -> tuple[list[str], list[str], list[str]]:
@@ -82,8 +82,8 @@ def comment_lines(text: str) -> list[str]:
 
 def assert_promoted(before: str, after: str, source: Path) -> None:
     """After --apply: the release equals the source's, the rest of the file is unchanged."""
-    promoted = promote_edit.to_plain(stackfile_rt.load(after))
-    original = promote_edit.to_plain(stackfile_rt.load(before))
+    promoted = stackfile_rt.plain(stackfile_rt.load(after))
+    original = stackfile_rt.plain(stackfile_rt.load(before))
     assert promoted["config"][RELEASE] == config(source)[RELEASE]
     assert promote_edit.diff(promoted["config"][RELEASE], config(source)[RELEASE]) == []
     for line in comment_lines(before):
