@@ -12,7 +12,11 @@ import pulumi
 from pulumi_kubernetes.core.v1 import Secret
 from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
 from pulumi_kubernetes.helm.v4 import Chart, ChartArgs
+from pulumi_kubernetes.helm.v4 import RepositoryOptsArgs as ChartRepositoryOptsArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+from homelab.config.catalog import HelmChart
+from homelab.config.models import Charts
 
 
 class Component(pulumi.ComponentResource):
@@ -43,29 +47,27 @@ PROVIDER_DEFAULT_TIMEOUT = 300
 
 def helm_release(
     resource_name: str,
+    chart: HelmChart,
+    charts: Charts,
     *,
-    name: str,
-    chart: str,
-    version: str,
-    namespace: str,
     values: pulumi.Input[dict[str, Any]],
     timeout: int,
     opts: pulumi.ResourceOptions,
-    repo: str | None = None,
     skip_crds: bool = False,
 ) -> Release:
-    """A ``helm.v3.Release`` (v4.Chart drops hooks such as Envoy Gateway's certgen Job).
+    """A ``helm.v3.Release`` (v4.Chart drops hooks such as Envoy Gateway's certgen Job) of
+    ``chart`` as the catalog declares it, at the version ``charts`` pins.
 
     ``timeout``: seconds Helm may wait, for each hook and then for the release's objects.
     """
     return Release(
         resource_name,
         ReleaseArgs(
-            name=name,
-            chart=chart,
-            version=version,
-            namespace=namespace,
-            repository_opts=RepositoryOptsArgs(repo=repo) if repo else None,
+            name=chart.release,
+            chart=chart.chart,
+            version=chart.version(charts),
+            namespace=chart.namespace,
+            repository_opts=RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
             values=values,
             skip_crds=skip_crds,
             max_history=HISTORY,
@@ -77,11 +79,9 @@ def helm_release(
 
 def client_side_chart(
     resource_name: str,
+    chart: HelmChart,
+    charts: Charts,
     *,
-    name: str,
-    chart: str,
-    version: str,
-    namespace: str,
     values: dict[str, Any],
     opts: pulumi.ResourceOptions,
 ) -> Chart:
@@ -101,10 +101,11 @@ def client_side_chart(
     return Chart(
         resource_name,
         ChartArgs(
-            name=name,
-            chart=chart,
-            version=version,
-            namespace=namespace,
+            name=chart.release,
+            chart=chart.chart,
+            version=chart.version(charts),
+            namespace=chart.namespace,
+            repository_opts=ChartRepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
             values=values,
             resource_prefix=resource_name,
         ),

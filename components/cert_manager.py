@@ -14,16 +14,15 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.base import Component, helm_release, token_secret
 from homelab.config import names
+from homelab.config.catalog import CERT_MANAGER, CERT_MANAGER_TOKEN_SECRET
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
-NAMESPACE = names.CERT_MANAGER_NAMESPACE
-CHART_REPO = "https://charts.jetstack.io"
+NAMESPACE = CERT_MANAGER.namespace
 #: Four images (controller, webhook, cainjector, startupapicheck), then the startupapicheck
 #: post-install Job, which retries until the webhook serves: the slowest first install here.
 RELEASE_TIMEOUT = 900
 API = "cert-manager.io/v1"
-TOKEN_SECRET = "cloudflare-api-token"
 TOKEN_KEY = "api-token"
 #: Public DNS-over-HTTPS resolvers for the DNS-01 self-check: LAN DNS never stalls issuance.
 DOH_RESOLVERS = "https://1.1.1.1:443/dns-query,https://1.0.0.1:443/dns-query"
@@ -54,7 +53,9 @@ def cluster_issuer_spec(issuer: str, cluster: Cluster) -> dict[str, Any]:
                     # only the stack's own names (its domain and below) are solved through this
                     # token, even where the zone holds other clusters' names
                     "selector": {"dnsZones": [cluster.domain]},
-                    "dns01": {"cloudflare": {"apiTokenSecretRef": {"name": TOKEN_SECRET, "key": TOKEN_KEY}}},
+                    "dns01": {
+                        "cloudflare": {"apiTokenSecretRef": {"name": CERT_MANAGER_TOKEN_SECRET, "key": TOKEN_KEY}}
+                    },
                 }
             ],
         }
@@ -95,11 +96,8 @@ class CertManager(Component):
         namespace = Namespace(f"{name}-namespace", metadata=ObjectMetaArgs(name=NAMESPACE), opts=child)
         self.release = helm_release(
             f"{name}-release",
-            name="cert-manager",
-            chart="cert-manager",
-            version=release.charts.cert_manager,
-            namespace=NAMESPACE,
-            repo=CHART_REPO,
+            CERT_MANAGER,
+            release.charts,
             timeout=RELEASE_TIMEOUT,
             values=helm_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *after]),
@@ -107,7 +105,7 @@ class CertManager(Component):
         # ClusterIssuers read their secrets from cert-manager's own namespace
         token = token_secret(
             f"{name}-cloudflare-token",
-            name=TOKEN_SECRET,
+            name=CERT_MANAGER_TOKEN_SECRET,
             namespace=NAMESPACE,
             key=TOKEN_KEY,
             token=api_token,

@@ -10,12 +10,10 @@ from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.base import Component, helm_release
-from homelab.config import names
+from homelab.config.catalog import CILIUM, L2_POLICY, lb_pool
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
-NAMESPACE = names.SYSTEM_NAMESPACE
-CHART_REPO = "https://helm.cilium.io/"
 #: The first install: the agent DaemonSet on every node (cilium and cilium-envoy images, a few
 #: hundred MB each node pulls at once) and the operator; nodes stay NotReady until the agent runs.
 RELEASE_TIMEOUT = 900
@@ -97,17 +95,14 @@ class Cilium(Component):
 
         self.release = helm_release(
             f"{name}-release",
-            name="cilium",
-            chart="cilium",
-            version=release.charts.cilium,
-            namespace=NAMESPACE,
-            repo=CHART_REPO,
+            CILIUM,
+            release.charts,
             timeout=RELEASE_TIMEOUT,
             values=helm_values(cluster, release),
             opts=child,
         )
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
-        self.pool_name = f"{cluster.name}-pool"
+        self.pool_name = lb_pool(cluster.name)
         self.pool = CustomResource(
             f"{name}-pool",
             api_version=POOL_API,
@@ -120,7 +115,7 @@ class Cilium(Component):
             f"{name}-l2-policy",
             api_version=L2_POLICY_API,
             kind="CiliumL2AnnouncementPolicy",
-            metadata=ObjectMetaArgs(name="l2-policy"),
+            metadata=ObjectMetaArgs(name=L2_POLICY),
             spec=l2_policy_spec(cluster),
             opts=after_chart,
         )

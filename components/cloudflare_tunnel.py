@@ -37,13 +37,11 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudget
 
 from components.base import Component, rolling_hash, token_secret
 from components.envoy_gateway import GatewaySpec
-from homelab.config import names
+from homelab.config.catalog import APP_LABEL, CLOUDFLARED, CLOUDFLARED_TOKEN_SECRET
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
 IMAGE = "docker.io/cloudflare/cloudflared"
-APP = "cloudflared"
-TOKEN_SECRET = "cloudflared-tunnel"
 TOKEN_KEY = "token"
 METRICS_PORT = 8080
 NOBODY = 65534
@@ -108,7 +106,9 @@ def container_env(release: ReleaseSettings) -> list[EnvVarArgs]:
     return [
         EnvVarArgs(
             name="TUNNEL_TOKEN",
-            value_from=EnvVarSourceArgs(secret_key_ref=SecretKeySelectorArgs(name=TOKEN_SECRET, key=TOKEN_KEY)),
+            value_from=EnvVarSourceArgs(
+                secret_key_ref=SecretKeySelectorArgs(name=CLOUDFLARED_TOKEN_SECRET, key=TOKEN_KEY)
+            ),
         ),
         EnvVarArgs(name="TUNNEL_TRANSPORT_PROTOCOL", value="quic"),
         *post_quantum,
@@ -124,7 +124,7 @@ def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str]) -> 
     edge): ``/ready`` answers 503 whenever the edge is unreachable, and as a liveness probe it
     would restart both replicas in a loop through any Cloudflare or ISP outage.
     """
-    labels = {"app.kubernetes.io/name": APP}
+    labels = {APP_LABEL: CLOUDFLARED.name}
     res = release.cloudflared.resources
     readiness = ProbeArgs(http_get=HTTPGetActionArgs(path="/ready", port=METRICS_PORT), period_seconds=10)
     liveness = ProbeArgs(
@@ -153,7 +153,7 @@ def deployment_spec(release: ReleaseSettings, token_hash: pulumi.Input[str]) -> 
                 ],
                 containers=[
                     ContainerArgs(
-                        name=APP,
+                        name=CLOUDFLARED.name,
                         image=f"{IMAGE}:{release.images.cloudflared}",
                         args=["tunnel", "run"],
                         env=container_env(release),
@@ -242,22 +242,22 @@ class CloudflareTunnel(Component):
         in_cluster = pulumi.ResourceOptions(parent=self, depends_on=list(after))
         tunnel_token = token_secret(
             f"{name}-token",
-            name=TOKEN_SECRET,
-            namespace=names.NETWORK_NAMESPACE,
+            name=CLOUDFLARED_TOKEN_SECRET,
+            namespace=CLOUDFLARED.namespace,
             key=TOKEN_KEY,
             token=token,
             opts=in_cluster,
         )
-        labels = {"app.kubernetes.io/name": APP}
+        labels = {APP_LABEL: CLOUDFLARED.name}
         self.deployment = Deployment(
             f"{name}-cloudflared",
-            metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
+            metadata=ObjectMetaArgs(name=CLOUDFLARED.name, namespace=CLOUDFLARED.namespace, labels=labels),
             spec=deployment_spec(release, rolling_hash(token)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[tunnel_token, config, record, *after]),
         )
         self.pdb = PodDisruptionBudget(
             f"{name}-pdb",
-            metadata=ObjectMetaArgs(name=APP, namespace=names.NETWORK_NAMESPACE, labels=labels),
+            metadata=ObjectMetaArgs(name=CLOUDFLARED.name, namespace=CLOUDFLARED.namespace, labels=labels),
             # one pod at a time, and a drain still works if replicas is ever set to 1
             spec=PodDisruptionBudgetSpecArgs(max_unavailable=1, selector=LabelSelectorArgs(match_labels=labels)),
             opts=in_cluster,

@@ -9,12 +9,10 @@ import pulumi
 from pulumi_kubernetes.helm.v3 import Release
 
 from components.base import Component, helm_release
-from homelab.config import names
+from homelab.config.catalog import APP_LABEL, COREDNS, COREDNS_DEPLOYMENT, KUBE_DNS
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
-NAMESPACE = names.SYSTEM_NAMESPACE
-CHART_REPO = "https://coredns.github.io/helm"
 #: Two small pods, but the first ones scheduled right after the CNI: their image pull and the
 #: nodes turning Ready count against it.
 RELEASE_TIMEOUT = 600
@@ -46,11 +44,11 @@ def server_plugins() -> list[dict[str, str]]:
 
 def helm_values(cluster: Cluster) -> dict[str, Any]:
     return {
-        "fullnameOverride": "coredns",
+        "fullnameOverride": COREDNS_DEPLOYMENT.name,
         "replicaCount": 2,
         # kubelets point pods at this IP; it must not move
-        "service": {"clusterIP": str(cluster.dns.coredns_ip), "name": "kube-dns"},
-        "k8sAppLabelOverride": "kube-dns",
+        "service": {"clusterIP": str(cluster.dns.coredns_ip), "name": KUBE_DNS},
+        "k8sAppLabelOverride": KUBE_DNS,
         "servers": [
             {
                 "zones": [{"zone": ".", "scheme": "dns://", "use_tcp": True}],
@@ -73,7 +71,7 @@ def helm_values(cluster: Cluster) -> dict[str, Any]:
                 "maxSkew": 1,
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": {"k8s-app": "kube-dns", "app.kubernetes.io/name": "coredns"}},
+                "labelSelector": {"matchLabels": {"k8s-app": KUBE_DNS, APP_LABEL: COREDNS.name}},
             }
         ],
         "podDisruptionBudget": {"maxUnavailable": 1},
@@ -100,11 +98,8 @@ class CoreDns(Component):
         super().__init__(name, opts)
         self.release = helm_release(
             f"{name}-release",
-            name="coredns",
-            chart="coredns",
-            version=release.charts.coredns,
-            namespace=NAMESPACE,
-            repo=CHART_REPO,
+            COREDNS,
+            release.charts,
             timeout=RELEASE_TIMEOUT,
             values=helm_values(cluster),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),

@@ -15,14 +15,10 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.base import Component, client_side_chart, helm_release
 from homelab.config import names
+from homelab.config.catalog import ENVOY_GATEWAY, ENVOY_GATEWAY_CRDS
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
-CHART = "oci://docker.io/envoyproxy/gateway-helm"
-#: The same CRDs as templates: Helm never upgrades the ``crds/`` folder gateway-helm bundles, so
-#: a promoted Envoy Gateway version would otherwise keep the first install's CRDs forever. Applied
-#: as ``helm.v4.Chart``: as a Helm release it would need a ~1.6 MB release Secret (DESIGN.md).
-CRDS_CHART = "oci://docker.io/envoyproxy/gateway-crds-helm"
 #: The controller's first install: its certgen Job (a pre-install hook) and then two controller
 #: pods, each an image pull of its own; 300 s (the provider's default) leaves little for a slow link.
 RELEASE_TIMEOUT = 600
@@ -211,21 +207,21 @@ class EnvoyGateway(Component):
             metadata=ObjectMetaArgs(name=names.NETWORK_NAMESPACE),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # the same CRDs as templates: Helm never upgrades the ``crds/`` folder gateway-helm bundles,
+        # so a promoted Envoy Gateway version would otherwise keep the first install's CRDs forever.
+        # Applied as ``helm.v4.Chart``: as a Helm release it would need a ~1.6 MB release Secret
+        # (DESIGN.md).
         self.crds = client_side_chart(
             f"{name}-crds",
-            name="envoy-gateway-crds",
-            chart=CRDS_CHART,
-            version=release.charts.envoy_gateway,
-            namespace=names.NETWORK_NAMESPACE,
+            ENVOY_GATEWAY_CRDS,
+            release.charts,
             values=crds_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         self.release = helm_release(
             f"{name}-release",
-            name="envoy-gateway",
-            chart=CHART,
-            version=release.charts.envoy_gateway,
-            namespace=names.NETWORK_NAMESPACE,
+            ENVOY_GATEWAY,
+            release.charts,
             values=helm_values(),
             skip_crds=True,
             timeout=RELEASE_TIMEOUT,

@@ -10,15 +10,12 @@ from pulumi_kubernetes.helm.v3 import Release
 
 from components.base import Component, helm_release, rolling_hash, token_secret
 from homelab.config import names
+from homelab.config.catalog import EXTERNAL_DNS, EXTERNAL_DNS_APP, EXTERNAL_DNS_TOKEN_SECRET
 from homelab.config.cluster import Cluster
 from homelab.config.models import Release as ReleaseSettings
 
-CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
 #: One pod and one image pull; it waits for nothing but its own Deployment.
 RELEASE_TIMEOUT = 600
-#: Release and app name; the seed's troubleshooting selects pods by this label.
-APP_NAME = "external-dns-cloudflare"
-TOKEN_SECRET = "external-dns-cloudflare"
 TOKEN_KEY = "api-token"
 TXT_PREFIX = "k8s."
 
@@ -32,12 +29,15 @@ def helm_values(cluster: Cluster, zone_id: str, exclude_domains: Sequence[str], 
     """``exclude_domains``: other clusters' domains below this one's, which its domain filter
     would otherwise match (their own external-dns manages them). ``token_hash``: of the token."""
     return {
-        "nameOverride": APP_NAME,
-        "fullnameOverride": APP_NAME,
+        "nameOverride": EXTERNAL_DNS_APP,
+        "fullnameOverride": EXTERNAL_DNS_APP,
         "provider": {"name": "cloudflare"},
         "podAnnotations": {TOKEN_HASH_ANNOTATION: token_hash},
         "env": [
-            {"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": TOKEN_SECRET, "key": TOKEN_KEY}}},
+            {
+                "name": "CF_API_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": EXTERNAL_DNS_TOKEN_SECRET, "key": TOKEN_KEY}},
+            },
         ],
         "sources": ["gateway-httproute"],
         # sync deletes records whose routes are gone; the owner id keeps it to this cluster's records
@@ -76,19 +76,16 @@ class ExternalDns(Component):
         super().__init__(name, opts)
         token = token_secret(
             f"{name}-cloudflare-token",
-            name=TOKEN_SECRET,
-            namespace=names.NETWORK_NAMESPACE,
+            name=EXTERNAL_DNS_TOKEN_SECRET,
+            namespace=EXTERNAL_DNS.namespace,
             key=TOKEN_KEY,
             token=api_token,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         self.release = helm_release(
             f"{name}-release",
-            name=APP_NAME,
-            chart="external-dns",
-            version=release.charts.external_dns,
-            namespace=names.NETWORK_NAMESPACE,
-            repo=CHART_REPO,
+            EXTERNAL_DNS,
+            release.charts,
             values=pulumi.Output.all(zone_id, rolling_hash(api_token)).apply(
                 lambda args: helm_values(cluster, args[0], exclude_domains, args[1])
             ),

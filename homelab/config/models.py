@@ -109,6 +109,8 @@ class Model(BaseModel):
 
 
 class Charts(Model):
+    """One pinned version per ``version_key`` of the charts :mod:`homelab.config.catalog` declares."""
+
     cilium: str
     coredns: str
     envoy_gateway: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from homelab.config import names
+from homelab.config.catalog import CLOUDFLARED, CLOUDFLARED_TOKEN_SECRET, EXTERNAL_DNS_DEPLOYMENT
 from homelab.doctor.cloudflare_api import (
     BASE_URL_ENV,
     Api,
@@ -21,7 +21,7 @@ from homelab.doctor.cloudflare_api import (
     TokenRejectedError,
 )
 from homelab.doctor.credentials import TOKEN_KEY, Token, token_fix
-from homelab.doctor.expected import CLOUDFLARED_TOKEN_SECRET, TUNNEL_CNAME_SUFFIX, Expected, txt_names
+from homelab.doctor.expected import TUNNEL_CNAME_SUFFIX, Expected, txt_names
 from homelab.doctor.report import ACCESS, EXTERNAL_DNS, TUNNEL, Check, failed, passed, warned
 
 TOKEN_CHECK = "Cloudflare API"
@@ -34,7 +34,7 @@ TOKEN_CHECK = "Cloudflare API"
 def check_tunnel(exp: Expected, tunnels: list[Obj], connectors: list[Obj]) -> Check:
     """Healthy, with one connected cloudflared per replica the stack runs."""
     name = f"tunnel {exp.tunnel_name}"
-    logs = exp.kubectl("-n network logs -l app.kubernetes.io/name=cloudflared")
+    logs = exp.kubectl(CLOUDFLARED.logs)
     if not tunnels:
         return failed(
             TUNNEL,
@@ -55,7 +55,7 @@ def check_tunnel(exp: Expected, tunnels: list[Obj], connectors: list[Obj]) -> Ch
             name,
             f"{seen}: every public app is unreachable",
             f"{logs}; cloudflared needs outbound UDP 7844 (QUIC) and its token "
-            f"(Secret {names.NETWORK_NAMESPACE}/{CLOUDFLARED_TOKEN_SECRET})",
+            f"(Secret {CLOUDFLARED.namespace}/{CLOUDFLARED_TOKEN_SECRET})",
         )
     if status != "healthy" or len(connected) != exp.cloudflared_replicas:
         extra = (
@@ -89,7 +89,7 @@ def check_tunnel_record(exp: Expected, tunnel_id: str, records: list[Obj]) -> Ch
 def check_app_record(exp: Expected, hostname: str, records: list[Obj]) -> Check:
     """A proxied CNAME to the tunnel's hostname, as external-dns writes it for routes on envoy-external."""
     name = f"record {hostname}"
-    logs = exp.kubectl(f"-n network logs -l app.kubernetes.io/name={exp.external_dns_app}")
+    logs = exp.kubectl(EXTERNAL_DNS_DEPLOYMENT.logs)
     if not records:
         return failed(
             EXTERNAL_DNS,
@@ -164,7 +164,7 @@ def check_owner(exp: Expected, hostname: str, txts: dict[str, list[Obj]]) -> Che
             name,
             f"{seen}, in the format of external-dns before 0.18 only; the current one writes {typed}",
             f"if {typed} does not appear after external-dns's next sync "
-            f"({exp.kubectl(f'-n network logs -l app.kubernetes.io/name={exp.external_dns_app}')}), "
+            f"({exp.kubectl(EXTERNAL_DNS_DEPLOYMENT.logs)}), "
             "delete the old TXT and the record so it writes both again",
         )
     return passed(EXTERNAL_DNS, name, seen)

@@ -13,18 +13,21 @@ from collections.abc import Callable
 from datetime import datetime
 
 from components.cilium import POOL_API
-from components.external_dns import TOKEN_SECRET as EXTERNAL_DNS_TOKEN_SECRET
-from homelab.config import names
-from homelab.doctor import checks_gateway
-from homelab.doctor.expected import (
+from homelab.config import catalog, names
+from homelab.config.catalog import (
     CILIUM_AGENT,
     CILIUM_CONFIG,
     CILIUM_OPERATOR,
     CLOUDFLARED,
-    KUBE_DNS,
-    Expected,
-    lease_name,
+    COREDNS,
+    COREDNS_SERVICE,
+    ENVOY_GATEWAY_CONTROLLER,
+    EXTERNAL_DNS_DEPLOYMENT,
+    EXTERNAL_DNS_TOKEN_SECRET,
+    L2_POLICY,
 )
+from homelab.doctor import checks_gateway
+from homelab.doctor.expected import Expected, lease_name
 from homelab.doctor.kube import Kube, Obj, condition, conditions, describe, get, guarded, parse_time
 from homelab.doctor.report import (
     CILIUM,
@@ -43,6 +46,9 @@ NETWORK = names.NETWORK_NAMESPACE
 POOL_CONFLICT = "cilium.io/PoolConflict"
 IPS_AVAILABLE = "cilium.io/IPsAvailable"
 IPAM_SATISFIED = "cilium.io/IPAMRequestSatisfied"
+#: What a missing Cilium object comes back with.
+CILIUM_UP = f"(the {catalog.CILIUM.release} Helm release)"
+KUBE_DNS = COREDNS_SERVICE.name
 #: A lease not renewed for this many lease durations has no live holder (clocks may differ a bit).
 STALE_LEASES = 3
 
@@ -54,9 +60,9 @@ STALE_LEASES = 3
 def check_agents(exp: Expected, ds: Obj | None) -> Check:
     """Every node's agent ready: a node without one gives its pods no network."""
     name = "agents"
-    pods = exp.kubectl(f"-n {SYSTEM} get pods -l k8s-app=cilium -o wide")
+    pods = exp.kubectl(f"-n {SYSTEM} get pods -l {CILIUM_AGENT.pods} -o wide")
     if ds is None:
-        return failed(CILIUM, name, f"no DaemonSet {SYSTEM}/{CILIUM_AGENT}", f"{exp.up} (the cilium Helm release)")
+        return failed(CILIUM, name, f"no {CILIUM_AGENT.label}", f"{exp.up} {CILIUM_UP}")
     desired = int(get(ds, "status", "desiredNumberScheduled", default=0))
     ready = int(get(ds, "status", "numberReady", default=0))
     if desired == 0:
@@ -77,10 +83,10 @@ def check_operator(exp: Expected, dep: Obj | None) -> Check:
     """The operator runs LB-IPAM: with none ready, no Service gets a pool IP."""
     name = "operator"
     if dep is None:
-        return failed(CILIUM, name, f"no Deployment {SYSTEM}/{CILIUM_OPERATOR}", f"{exp.up} (the cilium Helm release)")
+        return failed(CILIUM, name, f"no {CILIUM_OPERATOR.label}", f"{exp.up} {CILIUM_UP}")
     want = int(get(dep, "spec", "replicas", default=1))
     ready = int(get(dep, "status", "readyReplicas", default=0))
-    logs = exp.kubectl(f"-n {SYSTEM} logs deploy/{CILIUM_OPERATOR}")
+    logs = exp.kubectl(f"-n {SYSTEM} logs deploy/{CILIUM_OPERATOR.name}")
     if ready == 0:
         return failed(CILIUM, name, f"0 of {want} replicas ready: no LB-IPAM, no new pool IPs", logs)
     if ready < want:
@@ -92,7 +98,7 @@ def check_cilium_config(exp: Expected, cm: Obj | None) -> Check:
     """The agents run what ``cilium-config`` says: every feature the stack asks for must be there."""
     name = CILIUM_CONFIG
     if cm is None:
-        return failed(CILIUM, name, f"no ConfigMap {SYSTEM}/{CILIUM_CONFIG}", f"{exp.up} (the cilium Helm release)")
+        return failed(CILIUM, name, f"no ConfigMap {SYSTEM}/{CILIUM_CONFIG}", f"{exp.up} {CILIUM_UP}")
     data = get(cm, "data", default={})
     wrong = [
         f"{key}={data.get(key)!r} (the stack asks {want!r})"
@@ -105,7 +111,7 @@ def check_cilium_config(exp: Expected, cm: Obj | None) -> Check:
             name,
             "; ".join(wrong),
             f"{exp.up} puts the stack's values back (the agents restart on a config change); "
-            "a hand-made `helm upgrade cilium` is the usual cause",
+            f"a hand-made `helm upgrade {catalog.CILIUM.release}` is the usual cause",
         )
     shown = ("cluster-name", "cluster-id", "kube-proxy-replacement", "datapath-mode", "bpf-lb-mode")
     detail = ", ".join(f"{k}={exp.cilium_config[k]}" for k in shown)
@@ -121,7 +127,12 @@ def check_pool(exp: Expected, pool: Obj | None) -> Check:
     name = f"pool {exp.pool}"
     pools = exp.kubectl("get ciliumloadbalancerippools")
     if pool is None:
-        return failed(LB, name, f"no CiliumLoadBalancerIPPool {exp.pool}", f"{exp.up} (it follows the cilium release)")
+        return failed(
+            LB,
+            name,
+            f"no CiliumLoadBalancerIPPool {exp.pool}",
+            f"{exp.up} (it follows the {catalog.CILIUM.release} release)",
+        )
     conds = conditions(pool)
     conflict = condition(conds, POOL_CONFLICT)
     if conflict is not None and conflict.get("status") == "True":
@@ -151,7 +162,7 @@ def check_service_ip(exp: Expected, gateway: str, address: str, svc: Obj | None)
             LB,
             name,
             f"no Service {NETWORK}/{gateway}: Envoy Gateway makes it for the Gateway",
-            f"see Gateway {gateway} below; {exp.kubectl(f'-n {NETWORK} logs deploy/envoy-gateway')}",
+            f"see Gateway {gateway} below; {exp.kubectl(f'-n {NETWORK} logs deploy/{ENVOY_GATEWAY_CONTROLLER.name}')}",
         )
     ips = [str(i.get("ip")) for i in get(svc, "status", "loadBalancer", "ingress", default=[]) if i.get("ip")]
     if address in ips:
@@ -179,14 +190,14 @@ def check_lease(exp: Expected, gateway: str, address: str, lease: Obj | None, no
     """A node holds the Service's L2 lease and renews it: that node answers ARP for the IP."""
     name = f"{gateway} L2 lease"
     lease_id = f"{SYSTEM}/{lease_name(gateway)}"
-    policy = exp.kubectl("get ciliuml2announcementpolicy l2-policy -o yaml")
+    policy = exp.kubectl(f"get ciliuml2announcementpolicy {L2_POLICY} -o yaml")
     if lease is None:
         return failed(
             LB,
             name,
             f"no Lease {lease_id}: no node answers ARP for {address}",
             f"{policy} (it must select the Service; l2Interfaces must match the nodes' interfaces); "
-            f"enable-l2-announcements in cilium-config",
+            f"enable-l2-announcements in {CILIUM_CONFIG}",
         )
     holder = get(lease, "spec", "holderIdentity", default="")
     if not holder:
@@ -200,7 +211,7 @@ def check_lease(exp: Expected, gateway: str, address: str, lease: Obj | None, no
                 LB,
                 name,
                 f"held by {holder} but not renewed for {age:.0f}s (lease {duration}s): its agent is gone",
-                f"{exp.kubectl(f'-n {SYSTEM} get pods -l k8s-app=cilium -o wide')}; "
+                f"{exp.kubectl(f'-n {SYSTEM} get pods -l {CILIUM_AGENT.pods} -o wide')}; "
                 f"{exp.kubectl(f'-n {SYSTEM} logs <agent on {holder}> -c cilium-agent')}",
             )
     return passed(LB, name, f"held by {holder}: {address} is announced")
@@ -214,7 +225,9 @@ def check_kube_dns(exp: Expected, svc: Obj | None) -> Check:
     """The kubelets hand every pod ``dns.corednsIp``: the Service must have exactly that IP."""
     name = f"{KUBE_DNS} Service"
     if svc is None:
-        return failed(CLUSTER_DNS, name, f"no Service {SYSTEM}/{KUBE_DNS}: pods resolve nothing", f"{exp.up} (coredns)")
+        return failed(
+            CLUSTER_DNS, name, f"no Service {SYSTEM}/{KUBE_DNS}: pods resolve nothing", f"{exp.up} ({COREDNS.release})"
+        )
     ip = get(svc, "spec", "clusterIP", default="")
     if ip != exp.coredns_ip:
         return failed(
@@ -241,8 +254,8 @@ def check_kube_dns_endpoints(exp: Expected, slices: Obj | None) -> Check:
             CLUSTER_DNS,
             name,
             f"Service {SYSTEM}/{KUBE_DNS} has no ready endpoint: every DNS lookup in the cluster fails",
-            f"{exp.kubectl(f'-n {SYSTEM} get pods -l k8s-app=kube-dns -o wide')}; "
-            f"{exp.kubectl(f'-n {SYSTEM} logs -l k8s-app=kube-dns')}",
+            f"{exp.kubectl(f'-n {SYSTEM} get pods -l {COREDNS_SERVICE.pods} -o wide')}; "
+            f"{exp.kubectl(COREDNS_SERVICE.logs)}",
         )
     return passed(CLUSTER_DNS, name, f"{len(ready)} ready ({', '.join(sorted(ready))})")
 
@@ -276,8 +289,18 @@ def cluster_checks(exp: Expected, kube: Kube, now: datetime) -> list[Check]:
     """Every check of the cluster, in the seed's order, each against what ``exp`` asks for."""
     external, internal = exp.gateways
     out = [
-        _guarded(exp, CILIUM, "agents", lambda: check_agents(exp, kube.daemon_set(SYSTEM, CILIUM_AGENT))),
-        _guarded(exp, CILIUM, "operator", lambda: check_operator(exp, kube.deployment(SYSTEM, CILIUM_OPERATOR))),
+        _guarded(
+            exp,
+            CILIUM,
+            "agents",
+            lambda: check_agents(exp, kube.daemon_set(CILIUM_AGENT.namespace, CILIUM_AGENT.name)),
+        ),
+        _guarded(
+            exp,
+            CILIUM,
+            "operator",
+            lambda: check_operator(exp, kube.deployment(CILIUM_OPERATOR.namespace, CILIUM_OPERATOR.name)),
+        ),
         _guarded(exp, CILIUM, CILIUM_CONFIG, lambda: check_cilium_config(exp, kube.config_map(SYSTEM, CILIUM_CONFIG))),
         _guarded(
             exp,
@@ -314,7 +337,7 @@ def cluster_checks(exp: Expected, kube: Kube, now: datetime) -> list[Check]:
         ),
     ]
     out += checks_gateway.gateway_checks(exp, kube, now)
-    edns = exp.external_dns_app
+    edns = EXTERNAL_DNS_DEPLOYMENT.name
     out.append(
         _guarded(
             exp,
@@ -325,8 +348,8 @@ def cluster_checks(exp: Expected, kube: Kube, now: datetime) -> list[Check]:
                 EXTERNAL_DNS,
                 edns,
                 1,
-                kube.deployment(NETWORK, edns),
-                exp.kubectl(f"-n {NETWORK} logs -l app.kubernetes.io/name={edns}")
+                kube.deployment(EXTERNAL_DNS_DEPLOYMENT.namespace, edns),
+                exp.kubectl(EXTERNAL_DNS_DEPLOYMENT.logs)
                 + f"; its token: Secret {NETWORK}/{EXTERNAL_DNS_TOKEN_SECRET} (restarts roll a new one in)",
             ),
         )
@@ -335,14 +358,14 @@ def cluster_checks(exp: Expected, kube: Kube, now: datetime) -> list[Check]:
         _guarded(
             exp,
             TUNNEL,
-            CLOUDFLARED,
+            CLOUDFLARED.name,
             lambda: check_deployment(
                 exp,
                 TUNNEL,
-                CLOUDFLARED,
+                CLOUDFLARED.name,
                 exp.cloudflared_replicas,
-                kube.deployment(NETWORK, CLOUDFLARED),
-                exp.kubectl(f"-n {NETWORK} logs -l app.kubernetes.io/name={CLOUDFLARED}"),
+                kube.deployment(CLOUDFLARED.namespace, CLOUDFLARED.name),
+                exp.kubectl(CLOUDFLARED.logs),
             ),
         )
     )

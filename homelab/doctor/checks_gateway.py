@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from components.cert_manager import TOKEN_SECRET as CERT_MANAGER_TOKEN_SECRET
+from components.cert_manager import API as CERT_API
 from components.envoy_gateway import ENVOY_API, GATEWAY_API
 from homelab.config import names
+from homelab.config.catalog import CERT_MANAGER, CERT_MANAGER_CONTROLLER, CERT_MANAGER_TOKEN_SECRET, ENVOY_GATEWAY
+from homelab.config.catalog import ENVOY_GATEWAY_CONTROLLER as CONTROLLER
 from homelab.config.models import App
 from homelab.doctor.expected import Expected
 from homelab.doctor.kube import Kube, Obj, condition, conditions, describe, get, guarded, is_true, parse_time
 from homelab.doctor.report import CERTIFICATES, GATEWAYS, POLICIES, Check, failed, passed, warned
 
 NETWORK = names.NETWORK_NAMESPACE
-CM = names.CERT_MANAGER_NAMESPACE
-CERT_API = "cert-manager.io/v1"
+CM = CERT_MANAGER.namespace
 #: A certificate closer than this to its expiry is a WARN (cert-manager renews at 30 days left).
 MIN_DAYS_LEFT = 14
-ENVOY_GATEWAY_LOGS = f"-n {NETWORK} logs deploy/envoy-gateway"
+ENVOY_GATEWAY_LOGS = f"-n {CONTROLLER.namespace} logs deploy/{CONTROLLER.name}"
+#: What a missing Envoy Gateway object comes back with.
+ENVOY_GATEWAY_UP = f"({ENVOY_GATEWAY.release})"
 #: The two policies (kind: resource plural), both named after the EnvoyProxy (components/envoy_gateway.py).
 POLICY_KINDS = {"ClientTrafficPolicy": "clienttrafficpolicies", "BackendTrafficPolicy": "backendtrafficpolicies"}
 
@@ -33,7 +36,7 @@ def check_gateway(exp: Expected, gateway: str, address: str, gw: Obj | None) -> 
     name = f"Gateway {gateway}"
     look = f"{exp.kubectl(f'-n {NETWORK} describe gateway {gateway}')}; {exp.kubectl(ENVOY_GATEWAY_LOGS)}"
     if gw is None:
-        return failed(GATEWAYS, name, f"no Gateway {NETWORK}/{gateway}", f"{exp.up} (envoy-gateway)")
+        return failed(GATEWAYS, name, f"no Gateway {NETWORK}/{gateway}", f"{exp.up} {ENVOY_GATEWAY_UP}")
     conds = conditions(gw)
     if not is_true(conds, "Programmed"):
         return failed(
@@ -134,7 +137,7 @@ def check_policy(exp: Expected, kind: str, policy: Obj | None) -> Check:
         f"{exp.kubectl(f'-n {NETWORK} describe {kind.lower()} {names.ENVOY_PROXY}')}; {exp.kubectl(ENVOY_GATEWAY_LOGS)}"
     )
     if policy is None:
-        return failed(POLICIES, name, f"no {kind} {NETWORK}/{names.ENVOY_PROXY}", f"{exp.up} (envoy-gateway)")
+        return failed(POLICIES, name, f"no {kind} {NETWORK}/{names.ENVOY_PROXY}", f"{exp.up} {ENVOY_GATEWAY_UP}")
     ancestors = get(policy, "status", "ancestors", default=[])
     problems = []
     for gateway in (gw.name for gw in exp.gateways):
@@ -160,10 +163,11 @@ def check_certificate(exp: Expected, cert: Obj | None, now: datetime) -> Check:
     look = (
         f"{exp.kubectl(f'-n {NETWORK} describe certificate {secret}')}; "
         f"{exp.kubectl('get certificaterequests,orders,challenges -A')}; "
-        f"{exp.kubectl(f'-n {CM} logs deploy/cert-manager')}; the DNS-01 token: Secret {CM}/{CERT_MANAGER_TOKEN_SECRET}"
+        f"{exp.kubectl(f'-n {CM} logs deploy/{CERT_MANAGER_CONTROLLER.name}')}; "
+        f"the DNS-01 token: Secret {CM}/{CERT_MANAGER_TOKEN_SECRET}"
     )
     if cert is None:
-        return failed(CERTIFICATES, name, f"no Certificate {NETWORK}/{secret}", f"{exp.up} (cert-manager)")
+        return failed(CERTIFICATES, name, f"no Certificate {NETWORK}/{secret}", f"{exp.up} ({CERT_MANAGER.release})")
     dns = sorted(get(cert, "spec", "dnsNames", default=[]))
     if dns != sorted(exp.certificate_names):
         return failed(CERTIFICATES, name, f"names {dns}, the stack asks {exp.certificate_names}", exp.up)

@@ -3,7 +3,8 @@
 Doctor never keeps a second copy of the config rules or of the names objects refer to each
 other by: the stack file is read and parsed exactly as the program reads another stack's file
 (:func:`homelab.config.cross_stack.read_member`), and every name and value below comes from
-:mod:`homelab.config.names` or from the function of the component that creates the object.
+:mod:`homelab.config.names`, from what :mod:`homelab.config.catalog` declares each component
+runs, or from the function of the component that creates the object.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from components.app_route import PARENTS
 from components.cert_manager import dns_names
 from components.cilium import helm_values as cilium_values
 from components.envoy_gateway import GatewaySpec, gateways
-from components.external_dns import APP_NAME as EXTERNAL_DNS_APP
 from components.external_dns import TXT_PREFIX
 from homelab.config import names
+from homelab.config.catalog import L2_LEASE_PREFIX, lb_pool
 from homelab.config.cluster import Cluster
 from homelab.config.cross_stack import read_member
 from homelab.config.models import App, ConfigError, Exposure
@@ -26,19 +27,10 @@ from homelab.config.reader import StackFileError, is_stack_name, stack_file, sta
 from homelab.config.stack import StackConfig
 from homelab.errors import HomelabError
 
-#: cloudflared's Deployment and its token's Secret (components/cloudflare_tunnel.py ``APP`` and
-#: ``TOKEN_SECRET``; importing that module would load pulumi_cloudflare, seconds of start-up for
-#: two strings: tests pin them together).
-CLOUDFLARED = "cloudflared"
-CLOUDFLARED_TOKEN_SECRET = "cloudflared-tunnel"
-#: What the tunnel's CNAME points at (components/cloudflare_tunnel.py ``cname_target``).
+#: What the tunnel's CNAME points at (components/cloudflare_tunnel.py ``cname_target``; importing
+#: that module would load pulumi_cloudflare, seconds of start-up for one string: a test pins them
+#: together).
 TUNNEL_CNAME_SUFFIX = ".cfargotunnel.com"
-
-CILIUM_AGENT = "cilium"
-CILIUM_OPERATOR = "cilium-operator"
-CILIUM_CONFIG = "cilium-config"
-KUBE_DNS = "kube-dns"  # the CoreDNS Service (components/coredns.py, service.name)
-L2_LEASE_PREFIX = "cilium-l2announce-"
 
 
 def _flag(value: Any) -> str:
@@ -106,8 +98,7 @@ class Expected:
 
     @property
     def pool(self) -> str:
-        """Named in components/cilium.py."""
-        return f"{self.cluster.name}-pool"
+        return lb_pool(self.cluster.name)
 
     @property
     def pool_blocks(self) -> list[dict[str, str]]:
@@ -149,10 +140,6 @@ class Expected:
     @property
     def cloudflared_replicas(self) -> int:
         return self.config.release.cloudflared.replicas
-
-    @property
-    def external_dns_app(self) -> str:
-        return EXTERNAL_DNS_APP
 
     @property
     def apps(self) -> list[App]:

@@ -15,15 +15,14 @@ from typing import Any
 
 import yaml
 
+from homelab.config.catalog import CHARTS
 from homelab.plan.schema_problems import Found, PathPart, Problem, json_path, schema_validator, validation_errors
 from homelab.plan.values_scan import scan
 
 # Helm conventions the templates read although many values.yaml files do not list them
 HELM_CONVENTIONS = frozenset({"nameOverride", "fullnameOverride"})
-# subtrees a chart passes on verbatim (documented elsewhere, not by its values.yaml)
-VERBATIM: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "gateway-helm": (("config", "envoyGateway"),),  # the EnvoyGateway configuration object itself
-}
+# subtrees a chart passes on verbatim (documented elsewhere, not by its values.yaml), by chart
+VERBATIM: Mapping[str, tuple[tuple[str, ...], ...]] = {chart.name: chart.verbatim for chart in CHARTS if chart.verbatim}
 
 # Values a chart renders verbatim as Kubernetes API objects (``toYaml``): their fields are the
 # Kubernetes API's, not the chart's, so a values.yaml default (cilium's podAntiAffinity, coredns's
@@ -190,11 +189,6 @@ def _drop_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_nulls(v) for v in value]
     return value
-
-
-def chart_name(chart: str) -> str:
-    """``oci://docker.io/envoyproxy/gateway-helm`` -> ``gateway-helm``; ``cilium/cilium`` -> ``cilium``."""
-    return chart.rstrip("/").rsplit("/", 1)[-1]
 
 
 def validate_helm_values(chart: str, values: Mapping[str, Any], schemas: Path) -> list[Problem]:

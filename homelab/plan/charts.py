@@ -34,6 +34,7 @@ from pathlib import Path
 
 import yaml
 
+from homelab.config.catalog import chart_name
 from homelab.config.reader import stack_files
 from homelab.errors import HomelabError
 from homelab.paths import ROOT
@@ -60,7 +61,7 @@ class Chart:
 
     @property
     def name(self) -> str:
-        return self.chart.rstrip("/").rsplit("/", 1)[-1]
+        return chart_name(self.chart)
 
     @property
     def file(self) -> str:

@@ -22,6 +22,7 @@ from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from homelab.config.catalog import CHARTS
 from homelab.plan import cel_check
 from homelab.plan.recorded import SECRET_SHOWN, Plan, is_secret, reveal
 from homelab.plan.render import HELM_CHART, HELM_RELEASE, Rendered, RenderError
@@ -102,9 +103,9 @@ def crd_validators(rendered: Iterable[Rendered]) -> dict[tuple[str, str, str], V
     return out
 
 
-#: API groups whose CRDs no chart renders: the operator creates them (Cilium). Checked against
-#: ../shared/schemas by homelab/plan/schema_check.py instead.
-RUNTIME_CRDS = frozenset({"cilium.io"})
+#: API groups whose CRDs no chart renders: the operator creates them (Cilium; the catalog says
+#: which). Checked against ../shared/schemas by homelab/plan/schema_check.py instead.
+RUNTIME_CRDS = frozenset(group for chart in CHARTS for group in chart.runtime_crd_groups)
 
 
 def _problems(label: str, validator: Validator, obj: Mapping[str, Any]) -> list[Problem]:

@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from homelab.config.catalog import CHARTS, chart_name
 from homelab.config.policy import hide
 from homelab.paths import ROOT
-from homelab.plan.chart_values import chart_name, validate_helm_values
+from homelab.plan.chart_values import validate_helm_values
 from homelab.plan.recorded import Plan, Registration, is_secret, reveal
 from homelab.plan.schema_problems import (
     Found,
@@ -184,16 +185,9 @@ def plan_problems(plan: Plan, schemas: Path | None = None) -> list[str]:
     return [str(p) for r in plan.resources for p in resource_problems(r, folder)]
 
 
-#: The chart versions ../shared/schemas was taken from (its README). A release on another
-#: version is still checked, but against these schemas: the plan says so.
-SCHEMA_CHART_VERSIONS = {
-    "cilium": "1.20.0",
-    "coredns": "1.46.2",
-    "gateway-helm": "v1.9.0",
-    "gateway-crds-helm": "v1.9.0",
-    "cert-manager": "v1.21.1",
-    "external-dns": "1.21.1",
-}
+#: The chart versions ../shared/schemas was taken from (its README), as the catalog declares
+#: them. A release on another version is still checked, but against these schemas: the plan says so.
+SCHEMA_CHART_VERSIONS = {chart.name: chart.schema_version for chart in CHARTS}
 
 
 def version_notes(plan: Plan) -> list[str]:
