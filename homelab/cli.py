@@ -18,6 +18,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from homelab.config.credentials import Masked
 from homelab.errors import HomelabError
 
 #: Subcommand -> (the module whose ``main(argv)`` runs it, what it does). Imported when run:
@@ -62,6 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"error: no command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = Masked(stdout), Masked(stderr)  # type: ignore[assignment]
+    try:
+        return _run(name, rest, debug)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _run(name: str, rest: list[str], debug: bool) -> int:
+    """Run one subcommand; whatever it prints goes through :class:`Masked` (a credential in
+    the input never reaches the terminal or a log, whichever message would carry it)."""
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(rest))

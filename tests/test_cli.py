@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 
 from homelab import cli
+from homelab.config.credentials import Masked
 from homelab.config.models import ConfigError
 from homelab.plan import helm
 
@@ -66,3 +70,26 @@ def test_an_error_a_command_leaves_unhandled_is_one_line(
     )
     with pytest.raises(KeyError):
         cli.main(["--debug", "helm"])
+
+
+TOKEN = "Xq7vR2mN9pL4kT8wZ3yB6cD1fG5hJ0sA-uE_iO2r"
+
+
+def test_a_credential_on_the_command_line_is_never_printed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A token passed where a stack name goes: promote names the missing stack file, and the
+    one command line masks it in whatever any subcommand prints."""
+    assert cli.main(["promote", "--from", TOKEN, "--to", "main", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert TOKEN not in err
+    assert err == (
+        f"error: {tmp_path}/Pulumi.[hidden: 40 characters that look like a credential].yaml: no such stack file\n"
+        "nothing promoted\n"
+    )
+
+
+def test_the_output_mask_finds_tokens_inside_text_and_keeps_the_rest() -> None:
+    out = io.StringIO()
+    masked = Masked(out)
+    text = f"key=Bearer {TOKEN}, sha256:{'ab' * 32}\n"
+    assert masked.write(text) == len(text) == 125
+    assert out.getvalue() == (f"key=Bearer [hidden: 40 characters that look like a credential], sha256:{'ab' * 32}\n")

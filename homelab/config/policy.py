@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from homelab.config.credentials import credentials_in, looks_like_credential, shown
 from homelab.config.models import (
     API_TOKEN_KEY,
     APPS_KEY,
@@ -30,7 +31,6 @@ from homelab.config.models import (
 )
 from homelab.config.rules import semantic_problems
 from homelab.config.stack import StackConfig
-from homelab.config.syntax import looks_like_credential
 
 _TOP_KEYS = {CLUSTER_KEY: "cluster", RELEASE_KEY: "release", APPS_KEY: "apps", PROMOTION_KEY: "promotion"}
 
@@ -100,10 +100,12 @@ def plain_secret_problems(config: Mapping[str, Any], secret_keys: Iterable[str])
 
 
 def _strings(value: Any) -> Iterator[str]:
+    """Every text in a config value: its strings and its mapping keys."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, Mapping):
-        for item in value.values():
+        for name, item in value.items():
+            yield str(name)
             yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
@@ -128,36 +130,40 @@ def hide(text: str, secrets: Iterable[str], shown: Callable[[str], str] = lambda
     return text
 
 
-def _credential_shown(value: str) -> str:
-    return f"[hidden: {len(value)} characters that look like a credential]"
-
-
 def redact(problems: Iterable[str], raw: Mapping[str, Any]) -> list[str]:
-    """``problems`` with every credential-looking value of ``raw`` (and every secret) masked."""
+    """``problems`` with every credential-looking value or key of ``raw`` (whole, or a part of a
+    longer text) and every secret masked."""
     hidden = {s for s in _strings(raw) if looks_like_credential(s)}
+    hidden |= {part for s in _strings(raw) for part in credentials_in(s)}
     hidden |= {str(raw[k]) for k in SECRET_KEYS if isinstance(raw.get(k), str) and len(raw[k]) >= MIN_SECRET}
-    return [hide(line, hidden, _credential_shown) for line in problems]
+    return [hide(line, hidden, shown) for line in problems]
 
 
 #: Plain keys that hold ids, validated as such (a pasted token fails there, unechoed).
 _ID_KEYS = frozenset({"accountId", "zoneId"})
 
 
+_NOT_ACCEPTED = "not shown, not accepted: a secret belongs in a `--secret` key"
+
+
 def _credential_problems(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[str]:
-    """A value that looks like a credential under a plain key: a token pasted in the wrong
-    place would reach the stack outputs, the state and the logs in plain text."""
+    """A value that looks like a credential, or holds one (``Bearer <token>``, a JWT), under a
+    plain key, and a key that does: a token pasted in the wrong place would reach the stack
+    outputs, the state, ``rendered/`` and the logs in plain text."""
     if isinstance(value, Mapping):
         for k, v in value.items():
-            if path or k in _TOP_KEYS:
+            if path and credentials_in(str(k)):
+                yield f"{key(*path)}: a key in it looks like a credential (pasted in the wrong place?); {_NOT_ACCEPTED}"
+            elif path or k in _TOP_KEYS:
                 yield from _credential_problems(v, (*path, str(k)))
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _credential_problems(v, (*path, i))
-    elif isinstance(value, str) and looks_like_credential(value) and path and path[-1] not in _ID_KEYS:
-        yield (
-            f"{key(*path)}: looks like a credential (an API token pasted under the wrong key?); "
-            "not shown, not accepted: a secret belongs in a `--secret` key"
-        )
+    elif isinstance(value, str) and path and path[-1] not in _ID_KEYS:
+        if looks_like_credential(value):
+            yield f"{key(*path)}: looks like a credential (an API token pasted under the wrong key?); {_NOT_ACCEPTED}"
+        elif credentials_in(value):
+            yield f"{key(*path)}: holds what looks like a credential (a token inside the value); {_NOT_ACCEPTED}"
 
 
 def parse(

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, cast
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from homelab.config.credentials import mask
 from homelab.config.traps import line_of, reader_traps, secure_problems
 from homelab.config.yaml_text import (
     Check,
@@ -90,7 +91,7 @@ def _checker(name: str) -> Check:
                 secure_problems(config, _encrypts_locally(root)), None
             )
             if trap is not None:
-                raise at(name, trap[0], trap[1])
+                raise at(name, trap[0], mask(trap[1]))  # a key may be a pasted token
 
     return check
 

@@ -107,22 +107,3 @@ def interface_regex(value: str) -> str:
         reason = exc.args[0].decode()  # google-re2 gives RE2's own message, as bytes
         raise ValueError(f"{value!r} is not a valid Go (RE2) regular expression: {reason}") from None
     return value
-
-
-_CREDENTIAL = re.compile(r"^[A-Za-z0-9_+/=-]{24,}$")
-_HEX = re.compile(r"^[0-9a-fA-F]{37,}$")
-
-
-def looks_like_credential(value: str) -> bool:
-    """What Cloudflare API tokens (40 random characters), tunnel tokens (base64) and global API
-    keys (37 hex digits) look like: 24 or more token characters mixing upper case, lower case
-    and digits, or 37 or more hex digits. Names people choose (``kubernetes-admin-main-2024``)
-    and 32-digit Cloudflare ids do not. Such a value is never echoed, whatever key it is under."""
-    if _HEX.match(value):
-        return True
-    return (
-        bool(_CREDENTIAL.match(value))
-        and any(c.isdigit() for c in value)
-        and any(c.isupper() for c in value)
-        and any(c.islower() for c in value)
-    )

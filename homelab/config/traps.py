@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import implicit_resolvers
 
-from homelab.config.syntax import looks_like_credential
+from homelab.config.credentials import looks_like_credential, shown
 
 
 def line_of(mark: Any) -> int:
@@ -88,7 +88,7 @@ def _trap(node: ScalarNode, explicit: frozenset[int]) -> str | None:
     if why is None or not looks_like_credential(text.lstrip("+-")):
         return why
     read = str(read_as_yaml11(text)) if resolved(text, (1, 1)) == _INT else text
-    hidden = f"[hidden: {len(text)} characters that look like a credential]"
+    hidden = shown(text)
     return why.replace(text, hidden).replace(read, hidden)
 
 
