@@ -122,8 +122,44 @@ class Certificates(Model):
         return email
 
 
+#: external-dns writes ``heritage=external-dns,external-dns/owner=<id>,...`` into TXT records and
+#: reads it back splitting on ``,`` and ``=`` (endpoint/labels.go): an id with either, a quote or a
+#: space never matches again, and the records are orphaned. 63 keeps the TXT string (255 bytes)
+#: clear of the resource part after it.
+OWNER_ID = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
+#: Kubeconfig allows any text; a context name no tool writes (control characters, blank, longer
+#: than a DNS name) is a paste gone wrong.
+CONTEXT_MAX = 253
+#: Cloudflare tunnel names: printable text, no control characters; the length is Cloudflare's to
+#: refuse (its limit is not documented), capped here where no chosen name reaches.
+TUNNEL_NAME_MAX = 255
+
+
+def _printable(value: str, most: int) -> str:
+    """Text a person chose: not blank, no control characters, at most ``most`` characters."""
+    if not value.strip():
+        raise ValueError(f"{value!r} is blank")
+    if any(not c.isprintable() for c in value):
+        raise ValueError(f"{value!r} holds a control character")
+    if len(value) > most:
+        raise ValueError(f"is {len(value)} characters long; at most {most}")
+    if value != value.strip():
+        raise ValueError(f"{value!r} starts or ends with a space")
+    return value
+
+
 class ExternalDns(Model):
-    owner_id: str = Field(min_length=1)
+    owner_id: str
+
+    @field_validator("owner_id")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if not OWNER_ID.match(value):
+            raise ValueError(
+                f"{value!r} is not an owner id external-dns can read back from its TXT records (1 to 63 letters, "
+                "digits, '.', '_' or '-'; no ',', '=', quote or space)"
+            )
+        return value
 
 
 class Cloudflare(Model):
@@ -147,6 +183,11 @@ class Cloudflare(Model):
             _check(CF_ID, "a Cloudflare id (32 hex digits)", value)
         return value
 
+    @field_validator("tunnel_name")
+    @classmethod
+    def _tunnel_name(cls, value: str | None) -> str | None:
+        return None if value is None else _printable(value, TUNNEL_NAME_MAX)
+
 
 class Cluster(Model):
     """Everything that belongs to one cluster and is never promoted."""
@@ -157,7 +198,7 @@ class Cluster(Model):
     #: The cluster's Kubernetes minor version (``"1.35"``): what the charts render for and what
     #: the rendered objects are validated against.
     kubernetes_version: str
-    kube_context: str = Field(min_length=1)
+    kube_context: str
     domain: str
     network: Network
     load_balancer: LoadBalancer
@@ -166,6 +207,11 @@ class Cluster(Model):
     certificates: Certificates
     external_dns: ExternalDns
     cloudflare: Cloudflare
+
+    @field_validator("kube_context")
+    @classmethod
+    def _context(cls, value: str) -> str:
+        return _printable(value, CONTEXT_MAX)
 
     @field_validator("kubernetes_version")
     @classmethod

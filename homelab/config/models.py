@@ -203,6 +203,10 @@ class Resources(Model):
         return self
 
 
+#: The longest drain the config takes (a decision, README "Config"): an hour.
+DRAIN_MAX_SECONDS = 3600
+
+
 class EnvoyProxy(Model):
     replicas: Replicas = 2
     resources: Resources = Resources()
@@ -216,6 +220,11 @@ class EnvoyProxy(Model):
         if not ENVOY_DURATION.match(value):
             raise ValueError(
                 f"{value!r} is not a duration the EnvoyProxy CRD accepts (whole numbers of h, m, s or ms, e.g. 180s)"
+            )
+        if (go_duration(value) or 0.0) > DRAIN_MAX_SECONDS:
+            raise ValueError(
+                f"{value!r} is longer than 1h: every rollout of the Envoy pods and every node drain would wait "
+                "that long for connections to close (the CRD accepts up to 4 x 99999h)"
             )
         return value
 

@@ -74,15 +74,74 @@ def _network_problems(c: Cluster) -> Iterator[str]:
             f"{_key(CLUSTER_KEY, 'dns', 'corednsIp')}: {str(c.dns.coredns_ip)!r} is outside "
             f"{_key(CLUSTER_KEY, 'network', 'serviceCidr')} {str(net.service_cidr)!r}"
         )
-    try:
-        api_ip = ipaddress.ip_address(net.api_server.host)
-    except ValueError:
-        api_ip = None
+    api_ip = _api_ip(c)
     if api_ip is not None and api_ip in c.load_balancer:
         yield (
             f"{_key(CLUSTER_KEY, 'network', 'apiServer', 'host')}: {net.api_server.host!r} is inside the LB pool; "
             "Cilium would hand it to a Service"
         )
+
+
+def _special(ip: ipaddress.IPv4Address) -> str | None:
+    """What makes an address no host's: the names Python's ipaddress gives (RFC 6890)."""
+    if ip.is_unspecified:
+        return "the unspecified address"
+    if ip == ipaddress.IPv4Address("255.255.255.255"):
+        return "the limited broadcast address"
+    for what in ("loopback", "multicast", "link_local", "reserved"):
+        if getattr(ip, f"is_{what}"):
+            return f"a {what.replace('_', '-')} address"
+    return None
+
+
+def _in_network(ip: ipaddress.IPv4Address, net: ipaddress.IPv4Network, name: str) -> str | None:
+    """Which of a network's own addresses ``ip`` is, if it is one (no host can have them)."""
+    if net.prefixlen >= 31:
+        return None  # RFC 3021: both addresses of a /31 are hosts'
+    if ip == net.network_address:
+        return f"the network address of {name} {str(net)!r}"
+    if ip == net.broadcast_address:
+        return f"the broadcast address of {name} {str(net)!r}"
+    return None
+
+
+def _api_ip(c: Cluster) -> ipaddress.IPv4Address | None:
+    """The API server's address, when the config gives one (not a DNS name, resolved by the nodes)."""
+    try:
+        return ipaddress.IPv4Address(c.network.api_server.host)
+    except ValueError:
+        return None
+
+
+def _address_problems(c: Cluster) -> Iterator[str]:
+    """Addresses of the right type that no host can have, or that another role already has."""
+    net = c.network
+    vlan_key, service_key = _key(CLUSTER_KEY, "network", "vlan"), _key(CLUSTER_KEY, "network", "serviceCidr")
+    hosts: list[tuple[str, ipaddress.IPv4Address]] = [
+        (_key(CLUSTER_KEY, "gateways", "internal"), c.gateways.internal),
+        (_key(CLUSTER_KEY, "gateways", "external"), c.gateways.external),
+        (_key(CLUSTER_KEY, "dns", "corednsIp"), c.dns.coredns_ip),
+    ]
+    api = _api_ip(c)
+    if api is not None:
+        hosts.append((_key(CLUSTER_KEY, "network", "apiServer", "host"), api))
+    for key, ip in hosts:
+        what = _special(ip) or _in_network(ip, net.vlan, vlan_key) or _in_network(ip, net.service_cidr, service_key)
+        if what is not None:
+            yield f"{key}: {str(ip)!r} is {what}; no host can have it"
+    kubernetes = net.service_cidr.network_address + 1
+    if c.dns.coredns_ip == kubernetes:
+        yield (
+            f"{_key(CLUSTER_KEY, 'dns', 'corednsIp')}: {str(kubernetes)!r} is the first address of {service_key} "
+            f"{str(net.service_cidr)!r}, which the API server gives its own `kubernetes` Service; pick another one"
+        )
+    for cidr_key, cidr in (("podCidr", net.pod_cidr), ("serviceCidr", net.service_cidr)):
+        if api is not None and api in cidr:
+            yield (
+                f"{_key(CLUSTER_KEY, 'network', 'apiServer', 'host')}: {str(api)!r} is inside "
+                f"{_key(CLUSTER_KEY, 'network', cidr_key)} {str(cidr)!r}: Cilium reaches the API server there "
+                "before any pod or Service exists (kube-proxy replacement); give a node's or a VIP's address"
+            )
 
 
 def _name_problems(c: Cluster, stack: str | None) -> Iterator[str]:
@@ -125,8 +184,6 @@ def _name_problems(c: Cluster, stack: str | None) -> Iterator[str]:
             f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelHostname')}: {host!r} is not one label below the domain "
             f"{c.domain!r}; the wildcard certificate cloudflared verifies the origin against would not cover it"
         )
-    if c.cloudflare.tunnel_name is not None and not c.cloudflare.tunnel_name.strip():
-        yield f"{_key(CLUSTER_KEY, 'cloudflare', 'tunnelName')}: {c.cloudflare.tunnel_name!r} is empty"
 
 
 #: Why a domain below a zone needs ``cloudflare.advancedCertificates`` (DESIGN.md, "Seed points resolved").
@@ -210,6 +267,7 @@ def semantic_problems(cfg: StackConfig, stack: str | None = None) -> list[str]:
     return [
         *_name_problems(cfg.cluster, stack),
         *_network_problems(cfg.cluster),
+        *_address_problems(cfg.cluster),
         *_version_problems(cfg.release),
         *_app_problems(cfg.apps, cfg.cluster),
     ]

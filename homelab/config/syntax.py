@@ -41,6 +41,8 @@ CF_ID = re.compile(r"^[0-9a-f]{32}$")
 ENVOY_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
 #: Go's time.ParseDuration, what Cilium reads its lease flags with (no sign: a lease is positive).
 _GO_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
+#: The longest Go duration: int64 nanoseconds (about 292 years, 2562047h47m16.854775807s).
+GO_DURATION_MAX = (2**63 - 1) / 1e9
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 #: CPU: millicores or cores with at most three decimals, as Kubernetes stores them.
 CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?)$")
@@ -88,6 +90,8 @@ def go_duration(text: str) -> float | None:
             return None
         total += float(match[1]) * _GO_UNITS[match[2]]
         pos = match.end()
+    if total > GO_DURATION_MAX:
+        return None  # time.ParseDuration: "invalid duration" past int64 nanoseconds
     return total if text else None
 
 

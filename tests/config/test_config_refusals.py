@@ -256,7 +256,7 @@ NAME_CASES = {
     "tunnel-name-blank": (
         "main",
         {"cloudflare": {"tunnelName": "  "}},
-        ["homelab:cluster.cloudflare.tunnelName: '  ' is empty"],
+        ["homelab:cluster.cloudflare.tunnelName: '  ' is blank"],
     ),
 }
 

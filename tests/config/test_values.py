@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from homelab.config import credentials
 from homelab.config import syntax as values
 
 
@@ -119,7 +120,7 @@ def test_dns_names(name: str, ok: bool) -> None:
     ],
 )
 def test_what_looks_like_a_credential(value: str, credential: bool) -> None:
-    assert values.looks_like_credential(value) is credential
+    assert credentials.looks_like_credential(value) is credential
 
 
 def test_addresses_and_networks_say_what_is_wrong() -> None:
