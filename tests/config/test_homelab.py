@@ -300,7 +300,8 @@ def test_every_broken_stack_file_is_listed_under_the_running_stacks_file(project
     staging["config"]["homelab:apps"] = {"secure": "v1:AAECAwQFBgcICQoL:YXBwcy1jaXBoZXJ0ZXh0LW9mLWEtbGlzdC0tLS0="}
     (root / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging))
     problems = [
-        "Pulumi.lab.yaml:3: not valid YAML: expected the node content, but found '<stream end>' (while parsing a flow node)",
+        "Pulumi.lab.yaml:3: not valid YAML: expected the node content, but found '<stream end>' "
+        "(while parsing a flow node)",
         "Pulumi.staging.yaml: homelab:apps: Input should be a valid list (got '[encrypted]')",
         "every stack file of the homelab must be valid: each run checks them all together",
     ]
