@@ -18,10 +18,10 @@ fixes doctor prints.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -482,14 +482,9 @@ def loopback_only() -> Iterator[list[str]]:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeApi, DnsStub, Path]]:
-    api, stub = FakeApi(), DnsStub()
-    thread = threading.Thread(target=api.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    path = write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", {"main": api.url, "staging": api.url})
-    yield api, stub, path
-    api.shutdown()
-    api.server_close()
-    stub.close()
+    with contextlib.closing(DnsStub()) as stub, fakes.serving(FakeApi()) as api:
+        path = write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", {"main": api.url, "staging": api.url})
+        yield api, stub, path
 
 
 @pytest.fixture

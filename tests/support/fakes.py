@@ -7,17 +7,31 @@ the token it accepts, zones, tunnels, connections, records, and error answers pe
 responder answers public DNS. ``write_kubeconfig`` points contexts at the server, and
 ``loopback_only`` refuses any connection outside the loopback while a test module runs.
 Nothing here knows what doctor or preflight check: the tests load the objects.
+
+The HTTP server is pytest-httpserver's (werkzeug's dev server underneath, ``threaded=True``): a
+real listening socket, so the clients' connect and read timeouts run for real, and a thread per
+connection, so the parts of a run that ask at once are answered at once. One handler function
+(``FakeApi._answer``) answers every method and path; a test gives one request another answer with
+the library's ``api.expect_oneshot_request(path).respond_with_handler(f)`` (one-shot handlers are
+matched before it; that request is not in ``requests``). An answer that trickles (for a deadline
+over a whole call) is a ``werkzeug.Response`` whose body is a generator sleeping between chunks,
+with its Content-Length: werkzeug writes and flushes each chunk as it comes (werkzeug/serving.py,
+``write``: ``self.wfile.flush()``, line 318 in 3.1.9). Every answer says ``Connection: close``
+(line 303 there), as the stdlib server's HTTP/1.0 did. A socket that accepts and never answers,
+and a closed port (``closed_port``), need no server: the tests open them with ``socket``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.client import responses
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +42,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 import yaml
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 TOKEN = "doctortesttoken0123456789abcdefghijklmnop"  # what a Cloudflare token looks like
 
@@ -45,22 +61,104 @@ class CloudflareState:
 
 # the fake servers: one HTTP server (Kubernetes + Cloudflare), one DNS responder
 
+# werkzeug logs every request at INFO (and, finding no handler, adds one writing to stderr): the
+# fake answers quietly; a handler's error still reaches pytest's captured log
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+logging.getLogger("werkzeug").addHandler(logging.NullHandler())
 
-class FakeApi(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64  # the three parts of a run connect at once
+
+class FakeApi(HTTPServer):
+    """The Kubernetes and Cloudflare fake: ``serving(FakeApi())`` runs it; ``requests`` are the
+    (method, path and query) it was asked, ``accepts`` the Accept header of the last GET of each."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__("127.0.0.1", 0, threaded=True)  # the three parts of a run connect at once
         self.kube: dict[str, Any] = {}
         self.cloudflare = CloudflareState()
         self.requests: list[tuple[str, str]] = []
         #: path -> the Accept header of the last GET of it
         self.accepts: dict[str, str] = {}
+        self.expect_request(re.compile("")).respond_with_handler(self._answer)  # every method, every path
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        assert self.is_running(), "the port is chosen when the server starts: serving(api) first"
+        return f"http://127.0.0.1:{self.port}"
+
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.serve_forever(poll_interval=0.05)  # stop() waits for one poll: 0.5 s by default
+
+    def _answer(self, request: Request) -> Response:
+        path = request.environ["RAW_URI"]  # the request target as sent, query included
+        self.requests.append((request.method, path))
+        if request.method != "GET":  # doctor never writes: any other method is recorded and refused
+            return _json(405, {"kind": "Status", "code": 405, "message": "read-only fake"})
+        self.accepts[path] = request.headers.get("Accept", "")
+        url = urlsplit(path)
+        if url.path.startswith("/client/v4/"):
+            return self._cloudflare(url.path.removeprefix("/client/v4"), parse_qs(url.query), request)
+        obj = self.kube.get(url.path.rstrip("/"))  # the client asks for /version/
+        if obj is None:
+            return _status(404, "NotFound", f"{url.path} not found")
+        if isinstance(obj, tuple):
+            return _json(obj[0], {"kind": "Status", "status": "Failure", "message": obj[1], "code": obj[0]})
+        if str(obj.get("kind", "")).endswith("List"):
+            try:
+                return _json(200, selected(obj, parse_qs(url.query)))
+            except ValueError as exc:
+                return _status(400, "BadRequest", str(exc))
+        return _json(200, obj)
+
+    def _cloudflare(self, path: str, query: dict[str, list[str]], request: Request) -> Response:
+        cf = self.cloudflare
+
+        def error(status: int, message: str, code: int = 10000) -> Response:
+            errors = [{"code": code, "message": message}]
+            if code == 6003:
+                errors[0]["error_chain"] = [{"code": 6111, "message": "Invalid format for Authorization header"}]
+            return _json(status, {"success": False, "errors": errors, "messages": [], "result": None})
+
+        if request.headers.get("Authorization") != f"Bearer {cf.token}":
+            return error(401, "Invalid API Token", 1000)
+        if path in cf.errors:
+            return error(*cf.errors[path])
+        q = {k: v[0] for k, v in query.items()}
+        parts = path.strip("/").split("/")
+        result: list[dict[str, Any]] | None = None
+        if parts == ["zones"]:
+            result = filtered(cf.zones, q, ZONE_FILTERS)
+        elif len(parts) == 3 and parts[0] == "accounts" and parts[2] == "cfd_tunnel":
+            result = filtered([t for t in cf.tunnels if t["account_tag"] == parts[1]], q, TUNNEL_FILTERS)
+        elif len(parts) == 5 and parts[2] == "cfd_tunnel" and parts[4] == "connections":
+            result = cf.connections.get(parts[3])
+        elif len(parts) == 3 and parts[0] == "zones" and parts[2] == "dns_records":
+            result = filtered(cf.records.get(parts[1], []), q, RECORD_FILTERS)
+        if result is None:
+            return error(404, f"no route for {path}")
+        page = int(q.get("page", "1"))
+        items = result if page == 1 else []
+        return _json(
+            200,
+            {
+                "success": True,
+                "errors": [],
+                "messages": [],
+                "result": items,
+                "result_info": {"page": page, "per_page": 100, "count": len(items), "total_count": len(result)},
+            },
+        )
+
+
+def _json(code: int, body: Any) -> Response:
+    """``body`` as JSON, the status line's reason as the stdlib and the API servers spell it (``403
+    Forbidden``, which doctor shows; werkzeug's own is upper case; a code without one: ``UNKNOWN``)."""
+    return Response(json.dumps(body), f"{code} {responses.get(code, '')}".strip(), content_type="application/json")
+
+
+def _status(code: int, reason: str, message: str) -> Response:
+    status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "message": message}
+    return _json(code, {**status, "code": code})
 
 
 def _requirements(selector: str, what: str) -> list[tuple[str, bool, str]]:
@@ -120,100 +218,6 @@ RECORD_FILTERS: Filters = {"name": lambda r: r["name"], "name.exact": lambda r: 
 def filtered(items: list[dict[str, Any]], query: dict[str, str], filters: Filters) -> list[dict[str, Any]]:
     """The items every filter of the query selects (names and booleans compared case-insensitively)."""
     return [i for i in items if all(str(f(i)).lower() == query[k].lower() for k, f in filters.items() if k in query)]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeApi  # pyright: ignore[reportIncompatibleVariableOverride]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _refuse(self) -> None:  # doctor never writes: any other method is recorded and refused
-        self.server.requests.append((self.command, self.path))
-        self._send(405, {"kind": "Status", "code": 405, "message": "read-only fake"})
-
-    def do_POST(self) -> None:
-        self._refuse()
-
-    def do_PUT(self) -> None:
-        self._refuse()
-
-    def do_PATCH(self) -> None:
-        self._refuse()
-
-    def do_DELETE(self) -> None:
-        self._refuse()
-
-    def do_GET(self) -> None:
-        self.server.requests.append(("GET", self.path))
-        self.server.accepts[self.path] = self.headers.get("Accept", "")
-        url = urlsplit(self.path)
-        if url.path.startswith("/client/v4/"):
-            self._cloudflare(url.path.removeprefix("/client/v4"), parse_qs(url.query))
-            return
-        obj = self.server.kube.get(url.path.rstrip("/"))  # the client asks for /version/
-        if obj is None:
-            self._status(404, "NotFound", f"{url.path} not found")
-        elif isinstance(obj, tuple):
-            self._send(obj[0], {"kind": "Status", "status": "Failure", "message": obj[1], "code": obj[0]})
-        elif str(obj.get("kind", "")).endswith("List"):
-            try:
-                self._send(200, selected(obj, parse_qs(url.query)))
-            except ValueError as exc:
-                self._status(400, "BadRequest", str(exc))
-        else:
-            self._send(200, obj)
-
-    def _status(self, code: int, reason: str, message: str) -> None:
-        status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "message": message}
-        self._send(code, {**status, "code": code})
-
-    def _cloudflare(self, path: str, query: dict[str, list[str]]) -> None:
-        cf = self.server.cloudflare
-
-        def error(status: int, message: str, code: int = 10000) -> None:
-            errors = [{"code": code, "message": message}]
-            if code == 6003:
-                errors[0]["error_chain"] = [{"code": 6111, "message": "Invalid format for Authorization header"}]
-            self._send(status, {"success": False, "errors": errors, "messages": [], "result": None})
-
-        if self.headers.get("Authorization") != f"Bearer {cf.token}":
-            return error(401, "Invalid API Token", 1000)
-        if path in cf.errors:
-            return error(*cf.errors[path])
-        q = {k: v[0] for k, v in query.items()}
-        parts = path.strip("/").split("/")
-        result: list[dict[str, Any]] | None = None
-        if parts == ["zones"]:
-            result = filtered(cf.zones, q, ZONE_FILTERS)
-        elif len(parts) == 3 and parts[0] == "accounts" and parts[2] == "cfd_tunnel":
-            result = filtered([t for t in cf.tunnels if t["account_tag"] == parts[1]], q, TUNNEL_FILTERS)
-        elif len(parts) == 5 and parts[2] == "cfd_tunnel" and parts[4] == "connections":
-            result = cf.connections.get(parts[3])
-        elif len(parts) == 3 and parts[0] == "zones" and parts[2] == "dns_records":
-            result = filtered(cf.records.get(parts[1], []), q, RECORD_FILTERS)
-        if result is None:
-            return error(404, f"no route for {path}")
-        page = int(q.get("page", "1"))
-        items = result if page == 1 else []
-        self._send(
-            200,
-            {
-                "success": True,
-                "errors": [],
-                "messages": [],
-                "result": items,
-                "result_info": {"page": page, "per_page": 100, "count": len(items), "total_count": len(result)},
-            },
-        )
 
 
 class DnsStub:
@@ -312,11 +316,11 @@ def direct_clients(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @contextlib.contextmanager
 def serving(api: FakeApi) -> Iterator[FakeApi]:
-    """``api`` answering from a thread of its own until the block ends."""
-    thread = threading.Thread(target=api.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    """``api`` answering from a thread of its own until the block ends; an error the handler raised
+    (answered 500) fails the block's end."""
+    api.start()
     try:
         yield api
     finally:
-        api.shutdown()
-        api.server_close()
+        api.stop()  # closes the listening socket too (werkzeug's serve_forever)
+    api.check_handler_errors()
