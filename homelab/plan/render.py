@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping
@@ -39,6 +38,7 @@ from typing import Any
 import yaml
 
 from homelab.errors import HomelabError
+from homelab.plan import helm as helm_tool
 from homelab.plan.charts import Chart, locate, release_chart
 from homelab.plan.recorded import Plan, Registration
 
@@ -155,18 +155,30 @@ def helm_command(helm: Path | str, spec: ReleaseSpec, package: Path, values_file
 
 
 def render_one(spec: ReleaseSpec, helm: Path | str, package: Path, kube_version: str) -> Rendered:
+    """``helm template`` of one release. Raises :class:`RenderError` when helm fails or prints
+    no object (nothing, or YAML without a mapping in it: every release renders objects), and
+    ``helm.HelmError`` when it hangs past :func:`homelab.plan.helm.timeout` or prints bytes
+    that are not UTF-8; the messages name the release, its chart package and the binary."""
+    what = f"helm template {spec.release} ({spec.chart.file})"
     with tempfile.TemporaryDirectory(prefix="homelab-render-") as tmp:
         values_file = Path(tmp) / "values.json"
         values_file.write_text(json.dumps(spec.values))
         cmd = helm_command(helm, spec, package, values_file, kube_version)
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+        done = helm_tool.run(cmd, what, usual="the largest chart here renders in about 2 s")
     if done.returncode != 0:
-        raise RenderError(f"helm template {spec.release} ({spec.chart.file}): {done.stderr.strip()}")
+        raise RenderError(f"{what}: {done.stderr or f'{helm} exited with code {done.returncode}, saying nothing'}")
+    text = helm_tool.text_of(done, what, helm)
     try:
-        objects = [doc for doc in yaml.load_all(done.stdout, Loader=_LOADER) if isinstance(doc, dict) and doc]
+        objects = [doc for doc in yaml.load_all(text, Loader=_LOADER) if isinstance(doc, dict) and doc]
     except yaml.YAMLError as exc:
-        raise RenderError(f"helm template {spec.release}: output is not YAML: {exc}") from None
-    return Rendered(spec, objects, text=done.stdout, package=package)
+        raise RenderError(f"{what}: output is not YAML: {exc}") from None
+    if not objects:
+        said = "printed nothing" if not text.strip() else f"printed no Kubernetes object ({len(text)} characters)"
+        raise RenderError(
+            f"{what}: {helm} exited 0 but {said}; a release renders at least one object: check that "
+            "binary (HELM= names another)"
+        )
+    return Rendered(spec, objects, text=text, package=package)
 
 
 #: Renders of this process by everything that decides them: a process that plans many times
@@ -201,15 +213,27 @@ def render(
     plan: Plan, helm: Path | str, kube_version: str, charts_dir: Path | None = None, workers: int = 4
 ) -> list[Rendered]:
     """Every release of ``plan``, rendered in parallel. Raises ChartError (a chart is missing)
-    before anything runs, RenderError when helm fails."""
+    before anything runs, RenderError or HelmError when helm fails or misbehaves
+    (:func:`render_one`): the first failure in release order, no render started after it."""
     specs = release_specs(plan)
     packages = [locate(spec.chart, charts_dir) for spec in specs]
+    failed = threading.Event()
+
+    def one(spec: ReleaseSpec, package: Path) -> Rendered | None:
+        if failed.is_set():  # a render failed: the plan stops, start no other (a hung helm waits once)
+            return None
+        try:
+            return render_release(spec, helm, package, kube_version)
+        except BaseException:
+            failed.set()
+            raise
+
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(specs)))) as pool:
-        futures = [
-            pool.submit(render_release, spec, helm, pkg, kube_version)
-            for spec, pkg in zip(specs, packages, strict=True)
-        ]
-        return [_applied(f.result()) for f in futures]
+        futures = [pool.submit(one, spec, pkg) for spec, pkg in zip(specs, packages, strict=True)]
+    errors = [exc for f in futures if (exc := f.exception()) is not None]
+    if errors:
+        raise errors[0]
+    return [_applied(r) for f in futures if (r := f.result()) is not None]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,10 @@ settings that differ change, so comments, key order and formatting stay. Every b
 its secrets and ``encryptionsalt``, its comments, YAML anchors and aliases, and the layout of the
 file: a UTF-8 byte order mark, CRLF line endings (the rewritten release lines get them too), a
 missing final newline. Review the result with ``git diff``, then ``pulumi preview --stack main``.
+The file is replaced atomically (a temporary file in its folder, renamed over it). A target
+that is a symbolic link stays one: the file it points to is the one rewritten, in that file's
+folder, and both the dry run and ``--apply`` say so (``wrote config/main.yaml through the
+symbolic link Pulumi.main.yaml (the link is kept)``).
 
 It refuses, exit code 2 and nothing written, when:
 
@@ -36,7 +40,9 @@ It refuses, exit code 2 and nothing written, when:
   snake_case name such as ``drain_timeout``: only the camelCase keys count);
 * the target file cannot be rewritten without changing its formatting outside the release
   settings, or its ``homelab:release`` has YAML anchors, aliases or merge keys to change (a change
-  would reach every place sharing the value). Anchors in the source's release are just values.
+  would reach every place sharing the value). Anchors in the source's release are just values;
+* (``--apply``) the target file has other hard links: the atomic rename would leave them with
+  the old settings, so make it one file (a symbolic link may point to it).
 
 Exit code 0 otherwise. Problems main already had before the promotion are shown as warnings.
 ``--root DIR`` reads ``Pulumi.<stack>.yaml`` from another directory; ``--from-file`` and
@@ -55,7 +61,7 @@ from typing import Any
 from homelab.config.reader import StackFile, StackFileError, read
 from homelab.config.yaml_text import BREAK_NAMES, at, plain
 from homelab.paths import ROOT
-from homelab.promote.edit import Change, PromoteError, diff, promoted_bytes, write_in_place
+from homelab.promote.edit import Change, PromoteError, diff, promoted_bytes, write_in_place, written_file
 from homelab.promote.fitness import ABSENT, RELEASE, config_problems, file_problems, release_problems
 
 # ---------------------------------------------------------------------------------------------
@@ -102,8 +108,9 @@ def describe(changes: Iterable[Change], prefix: str = RELEASE) -> list[str]:
 
 
 def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when under it; a symbolic link by its own name."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -169,15 +176,18 @@ def promote(source: Path, target: Path, from_stack: str, to_stack: str, apply: b
     print(f"{RELEASE}: what {to_stack} ({dst_name}) changes to run {from_stack}'s release ({src_name}):")
     for line in describe(changes):
         print(f"  {line}")
+    linked = f" (a symbolic link to {_shown(written_file(target))})" if target.is_symlink() else ""
     if not apply:
-        print(f"dry run: nothing written; re-run with --apply to write {dst_name}")
+        kept = "; --apply writes the file it points to and keeps the link" if linked else ""
+        print(f"dry run: nothing written; re-run with --apply to write {dst_name}{linked}{kept}")
         return 0
     data = promoted_bytes(dst, release)
     try:
-        write_in_place(target, data)
+        real = write_in_place(target, data, dst_name)
     except OSError as exc:
-        raise PromoteError(f"{dst_name}: cannot write it: {exc.strerror or exc}") from None
-    print(f"wrote {dst_name}; review it with `git diff`, then `pulumi preview --stack {to_stack}`")
+        raise PromoteError(f"{dst_name}{linked}: cannot write it: {exc.strerror or exc}") from None
+    done = f"{_shown(real)} through the symbolic link {dst_name} (the link is kept)" if linked else dst_name
+    print(f"wrote {done}; review it with `git diff`, then `pulumi preview --stack {to_stack}`")
     return 0
 
 

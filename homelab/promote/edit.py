@@ -367,14 +367,30 @@ def promoted_bytes(target: StackFile, release: Mapping[str, Any]) -> bytes:
     return target.layout.restore(promoted_text(target.text, release, target.name))
 
 
-def write_in_place(path: Path, data: bytes) -> None:
-    """Replace the file atomically, keeping its permissions."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def written_file(path: Path) -> Path:
+    """What :func:`write_in_place` replaces: ``path``, or the file a symbolic link points to."""
+    return path.resolve(strict=True) if path.is_symlink() else path
+
+
+def write_in_place(path: Path, data: bytes, name: str) -> Path:
+    """Replace the file atomically (a hidden file beside it, renamed over it), keeping its
+    permissions; returns the file written. A symbolic link is kept: the file it points to is
+    replaced, in that file's folder. A file with other hard links is refused (``name`` in the
+    :class:`PromoteError`): the rename would leave them with the old bytes."""
+    real = written_file(path)
+    links = real.stat().st_nlink
+    if links > 1:
+        raise PromoteError(
+            f"{name}: the file has {links} hard links (other names of the same file); replacing it would leave "
+            "the others with the old settings: make it one file (a symbolic link may point to it) and re-run"
+        )
+    fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        os.chmod(tmp, real.stat().st_mode & 0o7777)
+        os.replace(tmp, real)
     except BaseException:
         os.unlink(tmp)  # it exists: every step that can fail comes after mkstemp made it
         raise
+    return real
