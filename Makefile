@@ -5,7 +5,7 @@ FROM ?= staging
 TO ?= main
 PY := .venv/bin/python
 
-.PHONY: setup plan test snapshots lint promote bench bench-render charts mutate doctor preflight clean
+.PHONY: setup plan test snapshots lint promote bench bench-render charts mutate doctor preflight clean fuzz
 
 setup:
 	@bash tools/setup.sh
@@ -17,6 +17,15 @@ plan: setup
 # program run, its rendered plan) are made once per worker
 test: setup
 	@$(PY) -m pytest -q -n 2 --dist loadfile
+
+# the property-based tests with many random examples (Hypothesis profile `fuzz`, tests/conftest.py),
+# stopped after FUZZ_SECONDS (default 900); failing examples are printed and kept in .hypothesis/,
+# so the next run replays them first: make each one a named regression case, then fix it
+FUZZ_SECONDS ?= 900
+fuzz: setup
+	@HYPOTHESIS_PROFILE=fuzz timeout --signal=INT $(FUZZ_SECONDS) $(PY) -m pytest -q -n 2 --dist loadfile \
+		--hypothesis-show-statistics \
+		tests/plan/test_plan_properties.py tests/promote/test_promote_properties.py
 
 # rewrite the golden snapshots (tests/components/__snapshots__/) after an intended change; review the diff
 snapshots: setup

@@ -17,15 +17,38 @@ import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from homelab.plan import charts, helm, mockrun
 from homelab.plan import command as plan_cmd
 from homelab.plan.mockrun import Plan, Registration
+
+#: Property-based tests (Hypothesis): a few derandomized examples in `make test` (the same ones
+#: every run, so the suite stays deterministic and within its time); `make fuzz` runs many more,
+#: random, and keeps what it finds in .hypothesis/ (turn each finding into a regression case).
+settings.register_profile(
+    "default",
+    max_examples=8,
+    derandomize=True,
+    deadline=timedelta(seconds=10),
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=400,
+    derandomize=False,
+    deadline=timedelta(seconds=10),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 STACKS = ("main", "staging")
 SCHEMAS = mockrun.ROOT.parent / "shared" / "schemas"

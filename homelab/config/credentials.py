@@ -45,6 +45,13 @@ _SCHEME = re.compile(r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})")
 _GLOBAL_KEY = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{37}(?![0-9a-fA-F])")
 
 
+def _is_random(run: str) -> bool:
+    """A token inside text: also 3 digits or more, which names people write in CamelCase with a
+    version in them (``CiliumL2AnnouncementPolicy``) do not reach; a random 40-character token
+    has about 6."""
+    return _is_token(run) and sum(c.isdigit() for c in run) >= 3
+
+
 def credentials_in(text: str) -> set[str]:
     """Every part of ``text`` that looks like a credential (:func:`looks_like_credential` for a
     run of token characters, plus JWTs, ``Bearer <token>`` and global API keys), so a token
@@ -52,8 +59,8 @@ def credentials_in(text: str) -> set[str]:
     found = {m.group() for m in _JWT.finditer(text)}
     found |= {m[1] for m in _SCHEME.finditer(text)}
     found |= {m.group() for m in _GLOBAL_KEY.finditer(text)}
-    found |= {m.group() for m in _TOKEN_RUN.finditer(text) if _is_token(m.group())}
-    found |= {m.group() for m in _BASE64_RUN.finditer(text) if _is_token(m.group())}
+    found |= {m.group() for m in _TOKEN_RUN.finditer(text) if _is_random(m.group())}
+    found |= {m.group() for m in _BASE64_RUN.finditer(text) if _is_random(m.group())}
     return found
 
 

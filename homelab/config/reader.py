@@ -85,6 +85,7 @@ def _checker(name: str) -> Check:
 
     def check(root: Node, explicit: frozenset[int]) -> None:
         _refuse_cycles(root, name)
+        _refuse_expansion(root, name)
         config = _config_node(root)
         if isinstance(config, MappingNode):
             trap = next(reader_traps(config, explicit), None) or next(
@@ -200,6 +201,38 @@ def config_key_lines(text: str) -> dict[str, int]:
     if not isinstance(config, MappingNode):
         return {}
     return {str(k.value): line_of(k.start_mark) for k, _ in _pairs(config) if isinstance(k, ScalarNode)}
+
+
+#: Values a stack file may expand to through its aliases: the checked-in ones hold a few hundred,
+#: and the Pulumi CLI hands config to the program as JSON, aliases written out.
+MAX_EXPANDED = 100_000
+
+
+def _refuse_expansion(root: Node, name: str) -> None:
+    """Aliases that name nodes naming others (``a: &a [x, x]``, ``b: &b [*a, *a]``...) expand
+    exponentially ("a billion laughs"): counted once per node, refused at the first node whose
+    expansion passes the bound, before anything walks the expanded values."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Node) -> int:
+        if id(node) not in sizes:
+            if isinstance(node, MappingNode):
+                total = 1 + sum(size(k) + size(v) for k, v in _pairs(node))
+            elif isinstance(node, SequenceNode):
+                total = 1 + sum(size(item) for item in cast(list[Node], node.value))
+            else:
+                total = 1
+            if total > MAX_EXPANDED:
+                raise at(
+                    name,
+                    line_of(node.start_mark),
+                    f"YAML aliases expand this value to over {MAX_EXPANDED:,} values (a stack file holds a few "
+                    "hundred): write the values out, or name fewer aliases",
+                )
+            sizes[id(node)] = total
+        return sizes[id(node)]
+
+    size(root)
 
 
 def _refuse_cycles(root: Node, name: str) -> None:

@@ -138,13 +138,24 @@ def test_an_alias_cycle_through_a_key_is_refused(tmp_path: Path) -> None:
     assert str(err.value) == "Pulumi.lab.yaml:2: a YAML alias refers to the node that contains it"
 
 
-def test_an_alias_bomb_is_read_in_linear_time(tmp_path: Path) -> None:
-    """Each level names the one below twice: 2**22 paths, 23 nodes. Nodes are walked once."""
+def test_an_alias_bomb_is_refused_in_linear_time(tmp_path: Path) -> None:
+    """Each level names the one below twice: 2**22 paths, 23 nodes. Nodes are counted once, and
+    the first level past 100,000 values is named (level i holds 3 x 2**i - 1: level 16, 196,607)."""
     levels = ["  l0: &l0 [x]"] + [f"  l{i}: &l{i} [*l{i - 1}, *l{i - 1}]" for i in range(1, 23)]
     start = time.monotonic()
-    config = read(tmp_path, "config:\n" + "\n".join(levels) + "\n")
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n" + "\n".join(levels) + "\n")
     assert time.monotonic() - start < 1.0
-    assert len(config) == 23
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:18: YAML aliases expand this value to over 100,000 values (a stack file holds a few "
+        "hundred): write the values out, or name fewer aliases"
+    )
+
+
+def test_aliases_that_expand_within_the_bound_are_read(tmp_path: Path) -> None:
+    levels = ["  l0: &l0 [x]"] + [f"  l{i}: &l{i} [*l{i - 1}, *l{i - 1}]" for i in range(1, 10)]
+    config = read(tmp_path, "config:\n" + "\n".join(levels) + "\n")
+    assert config["homelab:l1"] == [["x"], ["x"]] and len(config) == 10
 
 
 @pytest.mark.parametrize(("name", "ok"), [("lab", True), ("lab-2.b_c", True), (".", False), ("..", False)])

@@ -138,3 +138,26 @@ def test_below_is_strictly_below() -> None:
     assert values.is_below("lab.example.com", "example.com")
     assert not values.is_below("example.com", "example.com")
     assert not values.is_below("labexample.com", "example.com")
+
+
+TOKEN = "Xq7vR2mN9pL4kT8wZ3yB6cD1fG5hJ0sA-uE_iO2r"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (f"admin Bearer {TOKEN}", {TOKEN}),
+        ("x Basic dXNlcjpwYXNz", {"dXNlcjpwYXNz"}),
+        (f"https://example.com/?key={TOKEN}&x=1", {TOKEN}),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", {"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}),
+        ("key 0123456789abcdef0123456789abcdef01234 end", {"0123456789abcdef0123456789abcdef01234"}),
+        # found by `make fuzz`: the plan's own output masked a kind name (CamelCase with a version)
+        ("kubernetes:cilium.io/v2alpha1:CiliumL2AnnouncementPolicy  cilium-l2-policy", set()),
+        ("apiextensions.k8s.io/v1/CustomResourceDefinition", set()),
+        ("sha256:" + "ab" * 32, set()),  # digests and commit ids stay readable
+        ("commit 0123456789abcdef0123456789abcdef01234567", set()),
+        ("kubernetes-admin-main-2024", set()),
+    ],
+)
+def test_what_is_found_as_a_credential_inside_text(text: str, found: set[str]) -> None:
+    assert credentials.credentials_in(text) == found
