@@ -7,6 +7,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as kubernetes
 
+from components import imports as import_plan
 from components import settings as program_settings
 from components.app_route import app_routes
 from components.cert_manager import CertManager
@@ -19,6 +20,7 @@ from components.promotion import StagingGate
 from homelab.config import policy
 
 settings = program_settings.load()  # refuses bad config, this stack's or the homelab's, before any resource exists
+imports = import_plan.load(program_settings.project_root(), pulumi.get_stack())  # <stack>.imports.yaml
 cluster, release = settings.config.cluster, settings.config.release
 token, dns_token = settings.cloudflare_api_token, settings.cluster_dns_token
 
@@ -75,3 +77,4 @@ pulumi.export("tunnelId", tunnel.tunnel_id)
 pulumi.export("tunnelCname", tunnel.cname)
 pulumi.export("tunnelHostname", cluster.tunnel_hostname)
 pulumi.export("release", policy.release_settings(settings.config))  # read by main's gate
+imports.finish()  # every entry of the import plan matched a resource above

@@ -40,6 +40,29 @@ EXTERNAL_DNS_TARGET_ANNOTATION = EXTERNAL_DNS_ANNOTATION_PREFIX + "target"
 LB_IPS_ANNOTATION = "lbipam.cilium.io/ips"
 
 
+#: Cluster-scoped kinds among those the program and its charts create: a chart's object of any
+#: other kind rendered without a namespace lands in the chart's; an import id of one of these
+#: is ``<name>``, of any other ``<namespace>/<name>``.
+CLUSTER_SCOPED = frozenset(
+    {
+        "APIService",
+        "ClusterIssuer",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "GatewayClass",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "PriorityClass",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+    }
+)
+
+
 def service_fqdn(name: str, namespace: str) -> str:
     """In-cluster DNS name of a Service (GatewayNamespace mode names it after its Gateway)."""
     return f"{name}.{namespace}.svc.cluster.local"

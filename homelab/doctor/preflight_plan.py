@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from homelab.config.names import CLUSTER_SCOPED
 from homelab.errors import HomelabError
 from homelab.plan import helm, render
 from homelab.plan.charts import ChartError, locate
@@ -26,27 +27,6 @@ DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 GET_ZONE = "cloudflare:index/getZone:getZone"
 #: Objects Helm runs as hooks: a ``helm.v4.Chart`` never applies them.
 HOOK = "helm.sh/hook"
-#: Kinds a chart may render without a namespace that are cluster-scoped (every other kind
-#: rendered without one lands in the chart's namespace).
-CLUSTER_SCOPED = frozenset(
-    {
-        "APIService",
-        "ClusterIssuer",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "GatewayClass",
-        "IngressClass",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "PriorityClass",
-        "StorageClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-    }
-)
-
 Obj = dict[str, Any]
 
 

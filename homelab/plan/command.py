@@ -38,9 +38,8 @@ from typing import Any
 
 import yaml
 
-from components.promotion import PromotionGateError
-from homelab.config.models import ConfigError
-from homelab.config.reader import StackFileError, is_stack_name, stack_files
+from homelab.config.reader import is_stack_name, stack_files
+from homelab.errors import HomelabError
 from homelab.plan import helm, helm_storage, mockrun, namespaces, output, render, render_check, schema_check
 from homelab.plan.charts import ChartError
 from homelab.plan.mockrun import Plan, Registration
@@ -104,13 +103,18 @@ def tree(plan: Plan) -> list[str]:
         kids = _sorted(plan.children(res))
         count = sum(1 for _ in plan.descendants(res))
         extra = f"  ({count} resources)" if not res.custom and count else ""
+        extra += f"  (import {res.import_id})" if res.import_id else ""
         lines.append(f"{'  ' * depth}{res.type}  {res.name}{extra}")
         for kid in kids:
             walk(kid, depth + 1)
 
     for res in _sorted(r for r in plan.resources if plan.is_top(r)):
         walk(res, 1)
-    return [f"stack {plan.stack}: {len(plan.resources)} resources", *lines]
+    imported = sum(1 for r in plan.resources if r.import_id)
+    head = f"stack {plan.stack}: {len(plan.resources)} resources"
+    if imported:
+        head += f" ({imported} imported, the rest created)"
+    return [head, *lines]
 
 
 def _sorted(resources: Iterable[Registration]) -> list[Registration]:
@@ -288,7 +292,7 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         config = mockrun.read_stack_config(stack, stack_file, root)
         plan = mockrun.run(stack, config, root=root, source=stack_file.name if args.stack_file else None)
-    except (ConfigError, PromotionGateError, StackFileError) as exc:
+    except HomelabError as exc:  # the config, the gate, a stack file, the import plan
         return _refuse(str(exc), out, stack, root)
     duplicates = duplicate_objects(plan)
     if duplicates:

@@ -102,6 +102,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 else {},
                 remote=request.remote,
                 retain_on_delete=bool(request.retainOnDelete),
+                import_id=request.importId,
             )
         )
         return response

@@ -34,6 +34,8 @@ class Registration:
     remote: bool = False
     #: Left in place when Pulumi deletes it (``retain_on_delete``).
     retain_on_delete: bool = False
+    #: The id Pulumi imports it by instead of creating it (the ``import`` option), or "".
+    import_id: str = ""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
