@@ -13,19 +13,21 @@ setup:
 plan: setup
 	@.venv/bin/homelab plan --stack $(STACK)
 
-# two workers (CI's cores), a test file per worker at a time: the session fixtures (each stack's
-# program run, its rendered plan) are made once per worker
+# two workers (CI's cores), a test file per worker at a time (the files that render the charts
+# together, tests/conftest.py): the session fixtures (each stack's program run, its rendered plan)
+# are made once per worker, the rendering once
 test: setup
-	@$(PY) -m pytest -q -n 2 --dist loadfile
+	@$(PY) -m pytest -q -n 2 --dist loadgroup
 
-# the property-based tests with many random examples (Hypothesis profile `fuzz`, tests/conftest.py),
-# stopped after FUZZ_SECONDS (default 900); failing examples are printed and kept in .hypothesis/,
-# so the next run replays them first: make each one a named regression case, then fix it
-FUZZ_SECONDS ?= 900
+# the property-based tests with many random examples (Hypothesis profile `fuzz`, tests/conftest.py):
+# FUZZ_EXAMPLES per property (default 300: about 3 minutes on 2 cores), stopped after FUZZ_SECONDS
+# whatever happens; each failing example is printed and kept in .hypothesis/, so the next run
+# replays it first: make it a named regression case, then fix it
+FUZZ_EXAMPLES ?= 300
+FUZZ_SECONDS ?= 1200
 fuzz: setup
-	@HYPOTHESIS_PROFILE=fuzz timeout --signal=INT $(FUZZ_SECONDS) $(PY) -m pytest -q -n 2 --dist loadfile \
-		--hypothesis-show-statistics \
-		tests/plan/test_plan_properties.py tests/promote/test_promote_properties.py
+	@HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout $(FUZZ_SECONDS) $(PY) -m pytest -q -n 2 \
+		--dist loadgroup -p no:syrupy tests/plan/test_plan_properties.py tests/promote/test_promote_properties.py
 
 # rewrite the golden snapshots (tests/components/__snapshots__/) after an intended change; review the diff
 snapshots: setup

@@ -30,8 +30,9 @@ from homelab.plan import command as plan_cmd
 from homelab.plan.mockrun import Plan, Registration
 
 #: Property-based tests (Hypothesis): a few derandomized examples in `make test` (the same ones
-#: every run, so the suite stays deterministic and within its time); `make fuzz` runs many more,
-#: random, and keeps what it finds in .hypothesis/ (turn each finding into a regression case).
+#: every run, so the suite stays deterministic and within its time); `make fuzz` runs many more
+#: (FUZZ_EXAMPLES per property), random, and keeps what it finds in .hypothesis/ (turn each finding
+#: into a regression case).
 settings.register_profile(
     "default",
     max_examples=8,
@@ -42,7 +43,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "fuzz",
-    max_examples=400,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")),
     derandomize=False,
     deadline=timedelta(seconds=10),
     print_blob=True,
@@ -89,9 +90,21 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
+#: Test files that render both stacks' charts (the session's ``planned``): one worker runs them
+#: all, so the rendering is done once, not once per worker.
+RENDERING_FILES = ("tests/plan/test_rendering.py", "tests/plan/test_helm_storage.py", "tests/plan/test_plan_command.py")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """`make test` (``--dist loadgroup``): one xdist group per test file, as ``loadfile`` would,
+    but one group for the files that render."""
+    path = item.nodeid.split("::", 1)[0]
+    item.add_marker(pytest.mark.xdist_group("rendering" if path in RENDERING_FILES else path))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that caught other mutants of the same function (then of the same module) go
-    first; the rest by the cost of their fixtures."""
+    """Under `make mutate`: the tests that caught other mutants of the same function (then of the
+    same module) go first; the rest by the cost of their fixtures."""
     function = _mutated_function()
     if function is None:
         return
