@@ -7,6 +7,8 @@ Modules, along the seams of the work:
 
 * :mod:`~homelab.doctor.expected`: what the stack asks for, read with the program's own config
   loading and names (never a second copy);
+* :mod:`~homelab.doctor.deadline`: one deadline over the whole of each external call (the
+  clients' timeouts bound each read only);
 * :mod:`~homelab.doctor.kube`: read-only, time-bounded access to the cluster (official client);
 * :mod:`~homelab.doctor.checks_cluster` (Cilium, LB-IPAM and L2, cluster DNS, Deployments) and
   :mod:`~homelab.doctor.checks_gateway` (gateways, routes, policies, certificate): cluster checks;

@@ -3,8 +3,14 @@ connections, the tunnel's DNS record, and for each public app the record externa
 its ownership TXT.
 
 The token comes from :mod:`homelab.doctor.credentials`; without one the Cloudflare checks are
-skipped with one WARN that says how to give one; a rejected one, an API that does not answer, or
-one that answers the first call with a server error (5xx), is one FAIL line.
+skipped with one WARN that says how to give one; a rejected one (401, or 400 for a malformed
+one), an API that does not answer (or not completely in time), or one that answers the first call
+with a fault (a 5xx, or something that is not its JSON), is one FAIL line. A call refused with 403
+FAILs only the checks of that call, naming the permission it needs: a token missing one
+permission still runs the checks that need the others. (Cloudflare answers a token without the
+permission of a call 403 with code 10000: its changelog of 2026-08-20, "Enriched 403 responses",
+shows one; and recorded answers, e.g. lablabs/cloudflare-exporter#120. When it refuses every call,
+the token reaches nothing of this stack's, and that is one line again.)
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from homelab.doctor.cloudflare_api import (
     Api,
     ApiUnreachableError,
     CloudflareError,
+    MalformedAnswerError,
     Obj,
     TokenRejectedError,
 )
 from homelab.doctor.credentials import TOKEN_KEY, Token, token_fix
 from homelab.doctor.expected import TUNNEL_CNAME_SUFFIX, Expected, txt_names
-from homelab.doctor.report import ACCESS, EXTERNAL_DNS, TUNNEL, Check, failed, passed, warned
+from homelab.doctor.report import ACCESS, EXTERNAL_DNS, TUNNEL, Check, Status, failed, passed, warned
 
 TOKEN_CHECK = "Cloudflare API"
 
@@ -31,8 +38,23 @@ TOKEN_CHECK = "Cloudflare API"
 # pure checks
 
 
+def _live(connector: Obj) -> list[Obj]:
+    """The connections of a cloudflared that serve traffic: Cloudflare keeps a connection that
+    dropped listed "for several minutes" with ``is_pending_reconnect: true`` (cloudflare-python 5.9,
+    ``types/zero_trust/tunnels/cloudflared/client.py``, ``Conn.is_pending_reconnect``: "If `true`,
+    the connection has disconnected but is still being tracked"; the field is optional, and a
+    connection without it counts as live)."""
+    conns = connector.get("conns")
+    return [c for c in conns if isinstance(c, dict) and c.get("is_pending_reconnect") is not True] if conns else []
+
+
 def check_tunnel(exp: Expected, tunnels: list[Obj], connectors: list[Obj]) -> Check:
-    """Healthy, with one connected cloudflared per replica the stack runs."""
+    """Healthy, with one connected cloudflared per replica the stack runs. ``connectors`` is what
+    ``GET .../cfd_tunnel/{id}/connections`` answers: one entry per cloudflared (``id``, ``arch``,
+    ``version``, ``run_at``, ``conns``), each connection with ``id``, ``client_id`` (the
+    cloudflared's id), ``client_version``, ``colo_name``, ``is_pending_reconnect``, ``opened_at``,
+    ``origin_ip``, ``uuid`` (cloudflare-python 5.9, ``Client`` and ``Conn`` in
+    ``types/zero_trust/tunnels/cloudflared/client.py``, generated from the API's OpenAPI schema)."""
     name = f"tunnel {exp.tunnel_name}"
     logs = exp.kubectl(CLOUDFLARED.logs)
     if not tunnels:
@@ -44,10 +66,13 @@ def check_tunnel(exp: Expected, tunnels: list[Obj], connectors: list[Obj]) -> Ch
         )
     tunnel = tunnels[0]
     status = str(tunnel.get("status") or "unknown")
-    connected = [c for c in connectors if c.get("conns")]
-    conns = sum(len(c.get("conns") or []) for c in connected)
+    connected = [c for c in connectors if _live(c)]
+    conns = sum(len(_live(c)) for c in connected)
+    pending = sum(len(c.get("conns") or []) for c in connectors) - conns
+    waiting = f", {pending} pending reconnect" if pending else ""
     seen = (
-        f"{status}, {len(connected)} cloudflared connected ({conns} connections), {exp.cloudflared_replicas} replicas"
+        f"{status}, {len(connected)} cloudflared connected ({conns} connections{waiting}), "
+        f"{exp.cloudflared_replicas} replicas"
     )
     if status in ("down", "inactive") or not connected:
         return failed(
@@ -188,25 +213,34 @@ def check_zone(exp: Expected, zones: list[Obj]) -> tuple[str | None, Check]:
 # fetching
 
 
-PERMISSIONS = (
-    "the token needs Account / Cloudflare Tunnel / Read, Zone / Zone / Read and Zone / DNS / Read "
-    f"(the stack's {TOKEN_KEY} has them)"
+#: The permission each call needs (the dashboard's names), and what it is given on.
+TUNNEL_READ = "Account / Cloudflare Tunnel / Read"
+ZONE_READ = "Zone / Zone / Read"
+DNS_READ = "Zone / DNS / Read"
+STATUS_PAGE = "https://www.cloudflarestatus.com"
+MALFORMED_FIX = (
+    "is something answering in Cloudflare's place (an HTTPS proxy, a captive portal; "
+    f"${BASE_URL_ENV} overrides the URL)? else a fault at Cloudflare: retry later; {STATUS_PAGE}"
 )
 
 
-def _error(group: str, name: str, exc: CloudflareError) -> Check:
-    fix = PERMISSIONS if exc.status == 403 else "retry; https://www.cloudflarestatus.com"
+def _error(group: str, name: str, exc: CloudflareError, permission: str) -> Check:
+    """An error answer to the call behind one check: 403 is ``permission`` missing."""
+    if exc.status == 403:
+        fix = f'the token needs {permission} (the stack\'s {TOKEN_KEY}, made as README "Secrets" says, has it)'
+    else:
+        fix = MALFORMED_FIX if isinstance(exc, MalformedAnswerError) else f"retry; {STATUS_PAGE}"
     return failed(group, name, f"cannot read it: {exc}", fix)
 
 
-def _attempt(group: str, name: str, judge: Callable[[], Check]) -> Check:
+def _attempt(group: str, name: str, permission: str, judge: Callable[[], Check]) -> Check:
     """One check; an error answer FAILs it alone (a rejected token or no answer stops them all)."""
     try:
         return judge()
     except (TokenRejectedError, ApiUnreachableError):
         raise
     except CloudflareError as exc:
-        return _error(group, name, exc)
+        return _error(group, name, exc, permission)
 
 
 def _zone(exp: Expected, api: Api) -> tuple[str | None, Check]:
@@ -219,32 +253,48 @@ def _zone(exp: Expected, api: Api) -> tuple[str | None, Check]:
     except (TokenRejectedError, ApiUnreachableError):
         raise
     except CloudflareError as exc:
-        return None, _error(ACCESS, f"zone {cf.zone}", exc)
+        return None, _error(ACCESS, f"zone {cf.zone}", exc, f"{ZONE_READ} on zone {cf.zone}")
     return check_zone(exp, zones)
 
 
 def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
-    account = exp.cluster.cloudflare.account_id
+    """Every check; when Cloudflare refused every call (403), one line instead: the token reaches
+    nothing of this stack's (another account's token, or one without any of the permissions)."""
+    out = _each(exp, api, token)
+    if api.calls and api.refused == api.calls:
+        cf = exp.cluster.cloudflare
+        refusal = next(c.evidence.removeprefix("cannot read it: ") for c in out if c.status is Status.FAIL)
+        raise TokenRejectedError(
+            f"refused by every call, {refusal}: it needs {TUNNEL_READ} on account {cf.account_id}, "
+            f"{ZONE_READ} and {DNS_READ} on zone {cf.zone}",
+            403,
+        )
+    return out
+
+
+def _each(exp: Expected, api: Api, token: Token) -> list[Check]:
+    account, zone = exp.cluster.cloudflare.account_id, exp.cluster.cloudflare.zone
+    tunnel_read, dns_read = f"{TUNNEL_READ} on account {account}", f"{DNS_READ} on zone {zone}"
     tunnel_check = f"tunnel {exp.tunnel_name}"
     tunnels: list[Obj] = []
     first: Check | None = None
-    try:  # the first call also tells whether the token is accepted
+    try:  # the first call also tells whether the token is accepted (401/400 say it is not)
         tunnels = api.tunnels(account, exp.tunnel_name)
     except (TokenRejectedError, ApiUnreachableError):
         raise
     except CloudflareError as exc:
-        if exc.status == 403:  # the stack's token may list the tunnels of its account: this one may not
-            raise TokenRejectedError(f"refused on account {account}: {exc}", 403) from None
-        if exc.status is not None and exc.status >= 500:  # no proper answer: the token is not known good
+        if exc.fault:  # no proper answer: the token is not known good
             return [
                 failed(
                     ACCESS,
                     TOKEN_CHECK,
                     f"Cloudflare API answered {exc}; token from {token.source} not checked; Cloudflare checks skipped",
-                    "a fault at Cloudflare: retry later; https://www.cloudflarestatus.com",
+                    MALFORMED_FIX
+                    if isinstance(exc, MalformedAnswerError)
+                    else f"a fault at Cloudflare: retry later; {STATUS_PAGE}",
                 )
             ]
-        first = _error(TUNNEL, tunnel_check, exc)
+        first = _error(TUNNEL, tunnel_check, exc, tunnel_read)  # 403: the other permissions are still checked
     out = [passed(ACCESS, TOKEN_CHECK, f"token from {token.source}, accepted")]
     tunnel_id = str(tunnels[0].get("id")) if tunnels else None
     out.append(
@@ -252,6 +302,7 @@ def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
         or _attempt(
             TUNNEL,
             tunnel_check,
+            tunnel_read,
             lambda: check_tunnel(exp, tunnels, api.connections(account, tunnel_id) if tunnel_id else []),
         )
     )
@@ -264,14 +315,19 @@ def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
             _attempt(
                 TUNNEL,
                 f"record {exp.tunnel_hostname}",
+                dns_read,
                 lambda: check_tunnel_record(exp, tunnel_id, api.records(zone_id, exp.tunnel_hostname)),
             )
         )
+    elif first is not None:  # the record's target is the tunnel's id, which the refused list would give
+        unknown = f"not checked: the tunnel's id is unknown ({tunnel_check} above)"
+        out.append(warned(TUNNEL, f"record {exp.tunnel_hostname}", unknown, first.fix))
     for host in exp.public_hostnames:
         out.append(
             _attempt(
                 EXTERNAL_DNS,
                 f"record {host}",
+                dns_read,
                 lambda host=host: check_app_record(exp, host, api.records(zone_id, host)),
             )
         )
@@ -279,6 +335,7 @@ def _checks(exp: Expected, api: Api, token: Token) -> list[Check]:
             _attempt(
                 EXTERNAL_DNS,
                 f"owner {host}",
+                dns_read,
                 lambda host=host: check_owner(exp, host, {n: api.records(zone_id, n) for n in txt_names(host)}),
             )
         )
@@ -321,5 +378,5 @@ def with_api(
 def cloudflare_checks(exp: Expected, token: Token, base_url: str | None) -> list[Check]:
     """Every Cloudflare check. No token, a rejected token, no answer or a 5xx to the first call is
     one line, and the rest is skipped with it."""
-    rejected = "the token is wrong, expired or revoked, or lacks Account / Cloudflare Tunnel / Read on the account"
+    rejected = "the token is wrong, expired or revoked, or reaches nothing of this stack's"
     return with_api(token, base_url, rejected, token_fix(exp), lambda api: _checks(exp, api, token))

@@ -123,7 +123,12 @@ def check_cilium_config(exp: Expected, cm: Obj | None) -> Check:
 
 
 def check_pool(exp: Expected, pool: Obj | None) -> Check:
-    """A pool that overlaps another is marked conflicting and assigns nothing."""
+    """A pool that overlaps another is marked conflicting and assigns nothing; one with no address
+    left assigns nothing new. Cilium's operator counts the pool in conditions of status Unknown,
+    reason ``noreason``, the count in the message: ``cilium.io/IPsAvailable`` (the addresses it can
+    still assign), ``cilium.io/IPsTotal``, ``cilium.io/IPsUsed`` (cilium/cilium
+    ``operator/pkg/lbipam/lbipam.go``, ``updatePoolCounts``; the CRD schema types them only as
+    ``metav1.Condition``s: ../shared/schemas/cilium.io/ciliumloadbalancerippool_v2.json)."""
     name = f"pool {exp.pool}"
     pools = exp.kubectl("get ciliumloadbalancerippools")
     if pool is None:
@@ -147,9 +152,16 @@ def check_pool(exp: Expected, pool: Obj | None) -> Check:
     blocks = get(pool, "spec", "blocks", default=[])
     if blocks != exp.pool_blocks:
         return warned(LB, name, f"blocks {blocks}, the stack asks {exp.pool_blocks}", f"{exp.up}")
-    available = condition(conds, IPS_AVAILABLE)
-    free = f", {available.get('message')} IPs available" if available else ""
-    return passed(LB, name, f"no conflict{free}")
+    count = str((condition(conds, IPS_AVAILABLE) or {}).get("message", "")).strip()
+    if count == "0":
+        return warned(
+            LB,
+            name,
+            f"no conflict, but 0 IPs available: no new LoadBalancer Service gets an address from {exp.pool}",
+            f"{exp.kubectl('get services -A -o wide')} | grep LoadBalancer: which Services hold its addresses; "
+            f"free some, or widen homelab:cluster.loadBalancer.blocks",
+        )
+    return passed(LB, name, "no conflict" + (f", {count} IPs available" if count.isdigit() else ""))
 
 
 def check_service_ip(exp: Expected, gateway: str, address: str, svc: Obj | None) -> Check:

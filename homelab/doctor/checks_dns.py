@@ -9,6 +9,7 @@ who issued the certificate the edge presented.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import socket
 import ssl
@@ -22,6 +23,7 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
+from homelab.doctor.deadline import DeadlineError, within
 from homelab.doctor.expected import Expected
 from homelab.doctor.report import PUBLIC_DNS, Check, failed, passed, warned
 
@@ -56,7 +58,10 @@ CLOUDFLARE_RANGES: tuple[IPv4Network | IPv6Network, ...] = tuple(
 DEFAULT_NAMESERVER = "1.1.1.1"
 #: Seconds one name may take at the resolver (A and AAAA together).
 DNS_LIFETIME = 3.0
+#: Seconds for each socket operation of a probe, and for the whole probe (connect, TLS, the
+#: answer's status line and headers: :mod:`homelab.doctor.deadline`), read at call time.
 PROBE_TIMEOUT = 8.0
+PROBE_DEADLINE = 12.0
 
 
 def is_cloudflare(address: str) -> bool:
@@ -188,8 +193,16 @@ def probe(
     timeout: float = PROBE_TIMEOUT,
 ) -> Probe:
     """One ``GET https://<host>/``: TLS verified for ``host`` (SNI and Host too), connecting to
-    ``connect_to`` when given (what curl's ``--connect-to`` does; the tests' local server)."""
-    context = context or ssl.create_default_context()
+    ``connect_to`` when given (what curl's ``--connect-to`` does; the tests' local server), done
+    within :data:`PROBE_DEADLINE` as a whole."""
+    call = functools.partial(_get, host, port, connect_to, context or ssl.create_default_context(), timeout)
+    try:
+        return within(PROBE_DEADLINE, f"GET https://{host}/", call)
+    except DeadlineError as exc:
+        return Probe(error=f"no complete answer within {exc.seconds:g} s (the deadline of one call)")
+
+
+def _get(host: str, port: int, connect_to: str | None, context: ssl.SSLContext, timeout: float) -> Probe:
     try:
         with (
             socket.create_connection((connect_to or host, port), timeout=timeout) as raw,

@@ -7,7 +7,7 @@ Pure ``check_*`` functions from the object (a dict, or None when absent) to one 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from components.cert_manager import API as CERT_API
 from components.envoy_gateway import ENVOY_API, GATEWAY_API
@@ -16,18 +16,52 @@ from homelab.config.catalog import CERT_MANAGER, CERT_MANAGER_CONTROLLER, CERT_M
 from homelab.config.catalog import ENVOY_GATEWAY_CONTROLLER as CONTROLLER
 from homelab.config.models import App
 from homelab.doctor.expected import Expected
-from homelab.doctor.kube import Kube, Obj, condition, conditions, describe, get, guarded, is_true, parse_time
+from homelab.doctor.kube import (
+    Kube,
+    Obj,
+    condition,
+    conditions,
+    describe,
+    get,
+    guarded,
+    is_true,
+    outdated,
+    parse_time,
+)
 from homelab.doctor.report import CERTIFICATES, GATEWAYS, POLICIES, Check, failed, passed, warned
 
 NETWORK = names.NETWORK_NAMESPACE
 CM = CERT_MANAGER.namespace
 #: A certificate closer than this to its expiry is a WARN (cert-manager renews at 30 days left).
 MIN_DAYS_LEFT = 14
+#: A certificate this long past its ``status.renewalTime`` ("the time at which the certificate will
+#: be next renewed", cert-manager's CRD: ../shared/schemas/cert-manager.io/certificate_v1.json) is
+#: a WARN however long it has left: cert-manager tries again after a failed issuance only after
+#: ``time.Hour * 2 ^ (failedIssuanceAttempts - 1)`` (same schema, ``status.failedIssuanceAttempts``),
+#: so a renewal an hour overdue has failed at least once.
+RENEWAL_GRACE = timedelta(hours=1)
 ENVOY_GATEWAY_LOGS = f"-n {CONTROLLER.namespace} logs deploy/{CONTROLLER.name}"
 #: What a missing Envoy Gateway object comes back with.
 ENVOY_GATEWAY_UP = f"({ENVOY_GATEWAY.release})"
 #: The two policies (kind: resource plural), both named after the EnvoyProxy (components/envoy_gateway.py).
 POLICY_KINDS = {"ClientTrafficPolicy": "clienttrafficpolicies", "BackendTrafficPolicy": "backendtrafficpolicies"}
+
+
+def _stale(kind: str, obj: Obj, conds: list[tuple[str, Obj | None]]) -> str | None:
+    """The evidence when a condition doctor judges by was set for an older generation of ``obj``
+    than it has now (:func:`homelab.doctor.kube.outdated`): Envoy Gateway stamps each with the
+    object's generation (envoyproxy/gateway ``internal/gatewayapi/status/policy.go``,
+    ``SetConditionForPolicyAncestor(..., generation)``, called with ``policy.Generation``), so what
+    it says is about a spec that is no longer there. ``conds`` are (label, condition)."""
+    old = {label: seen for label, cond in conds if (seen := outdated(obj, cond)) is not None}
+    if not old:
+        return None
+    seen = sorted(set(old.values()))
+    return (
+        f"status is stale: {', '.join(old)} set for generation{'s' if len(seen) > 1 else ''} "
+        f"{', '.join(map(str, seen))}; the {kind} is at generation {get(obj, 'metadata', 'generation')}: "
+        "Envoy Gateway has not processed its latest change"
+    )
 
 
 def check_gateway(exp: Expected, gateway: str, address: str, gw: Obj | None) -> Check:
@@ -38,6 +72,14 @@ def check_gateway(exp: Expected, gateway: str, address: str, gw: Obj | None) -> 
     if gw is None:
         return failed(GATEWAYS, name, f"no Gateway {NETWORK}/{gateway}", f"{exp.up} {ENVOY_GATEWAY_UP}")
     conds = conditions(gw)
+    listened = [
+        (f"listener {listener.get('name')}", cond)
+        for listener in get(gw, "status", "listeners", default=[])
+        for cond in conditions(listener, ("conditions",))
+        if cond.get("type") in ("Programmed", "ResolvedRefs", "Accepted")
+    ]
+    if stale := _stale("Gateway", gw, [("Programmed", condition(conds, "Programmed")), *listened]):
+        return failed(GATEWAYS, name, stale, look)
     if not is_true(conds, "Programmed"):
         return failed(
             GATEWAYS,
@@ -54,10 +96,9 @@ def check_gateway(exp: Expected, gateway: str, address: str, gw: Obj | None) -> 
             f"{look}; its Service must have {address} (LB-IPAM above)",
         )
     broken = [
-        f"listener {listener.get('name')}: {describe(cond, str(cond.get('type')))}"
-        for listener in get(gw, "status", "listeners", default=[])
-        for cond in conditions(listener, ("conditions",))
-        if cond.get("type") in ("Programmed", "ResolvedRefs", "Accepted") and cond.get("status") != "True"
+        f"{listener}: {describe(cond, str(cond.get('type')))}"
+        for listener, cond in listened
+        if cond.get("status") != "True"
     ]
     if broken:
         return failed(
@@ -98,9 +139,8 @@ def check_route(exp: Expected, app: App, route: Obj | None) -> Check:
     hostnames = sorted(get(route, "spec", "hostnames", default=[]))
     if hostnames != sorted(app.hostnames):
         return failed(GATEWAYS, name, f"hostnames {hostnames}, the stack asks {sorted(app.hostnames)}", exp.up)
-    problems = []
-    for gateway in want:
-        parent = next(
+    parents = {
+        gateway: next(
             (
                 p
                 for p in get(route, "status", "parents", default=[])
@@ -108,6 +148,17 @@ def check_route(exp: Expected, app: App, route: Obj | None) -> Check:
             ),
             None,
         )
+        for gateway in want
+    }
+    judged = [
+        (f"{c} on {gateway}", condition(conditions(parent, ("conditions",)), c))
+        for gateway, parent in parents.items()
+        for c in ("Accepted", "ResolvedRefs")
+    ]
+    if stale := _stale("HTTPRoute", route, judged):
+        return failed(GATEWAYS, name, stale, f"{look}; {exp.kubectl(ENVOY_GATEWAY_LOGS)}")
+    problems = []
+    for gateway, parent in parents.items():
         if parent is None:
             problems.append(f"{gateway}: no status (the gateway has not taken the route)")
             continue
@@ -139,9 +190,15 @@ def check_policy(exp: Expected, kind: str, policy: Obj | None) -> Check:
     if policy is None:
         return failed(POLICIES, name, f"no {kind} {NETWORK}/{names.ENVOY_PROXY}", f"{exp.up} {ENVOY_GATEWAY_UP}")
     ancestors = get(policy, "status", "ancestors", default=[])
+    entries = {
+        gw.name: next((a for a in ancestors if _ours(a.get("ancestorRef") or {}, gw.name, NETWORK)), None)
+        for gw in exp.gateways
+    }
+    judged = [(f"Accepted on {g}", condition(conditions(e, ("conditions",)), "Accepted")) for g, e in entries.items()]
+    if stale := _stale(kind, policy, judged):
+        return failed(POLICIES, name, stale, look)
     problems = []
-    for gateway in (gw.name for gw in exp.gateways):
-        entry = next((a for a in ancestors if _ours(a.get("ancestorRef") or {}, gateway, NETWORK)), None)
+    for gateway, entry in entries.items():
         if entry is None:
             problems.append(f"{gateway}: no status (Envoy Gateway has not attached it)")
         elif not is_true(conds := conditions(entry, ("conditions",)), "Accepted"):
@@ -189,6 +246,22 @@ def check_certificate(exp: Expected, cert: Obj | None, now: datetime) -> Check:
             CERTIFICATES,
             name,
             f"expires {when} ({days:.0f} days left): cert-manager should have renewed it at 30",
+            f"renewal is failing: {look}",
+        )
+    due = parse_time(get(cert, "status", "renewalTime"))
+    if due is not None and now - due > RENEWAL_GRACE:
+        attempts, last = (
+            get(cert, "status", "failedIssuanceAttempts"),
+            parse_time(get(cert, "status", "lastFailureTime")),
+        )
+        tried = (
+            f"; {attempts} failed issuance attempts, the last at {last:%Y-%m-%d %H:%M} UTC" if attempts and last else ""
+        )
+        return warned(
+            CERTIFICATES,
+            name,
+            f"Ready, expires {when} ({days:.0f} days left), but its renewal was due {due:%Y-%m-%d %H:%M} UTC "
+            f"and has not happened{tried}",
             f"renewal is failing: {look}",
         )
     return passed(CERTIFICATES, name, f"Ready, {', '.join(dns)} from {issuer}, expires {when} ({days:.0f} days)")

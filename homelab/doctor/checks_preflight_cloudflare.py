@@ -34,7 +34,8 @@ RETRY = "retry later; https://www.cloudflarestatus.com"
 
 
 def _refused(permission: str, call: str, exc: CloudflareError, why: str, where: str) -> Check:
-    """A call answered with an error: 403 is the permission missing, 5xx a fault at Cloudflare."""
+    """A call answered with an error: 403 is the permission missing; a 5xx, or an answer that is
+    not the API's JSON, a fault at Cloudflare (or in between)."""
     if exc.status == 403:
         return failed(
             CF_TOKEN,
@@ -43,7 +44,7 @@ def _refused(permission: str, call: str, exc: CloudflareError, why: str, where: 
             f"give the token {permission} on {where} (dashboard: My Profile > API Tokens > Edit), "
             f"then store it again as the stack's {TOKEN_KEY}",
         )
-    if exc.status is not None and exc.status < 500:
+    if not exc.fault:
         fix = "check homelab:cluster.cloudflare (accountId, zone, zoneId) against the dashboard"
         return failed(CF_TOKEN, permission, f"{call} answered {exc}", fix)
     return failed(CF_TOKEN, permission, f"{call} answered {exc}: {SERVER_ERROR}", RETRY)

@@ -1,25 +1,32 @@
 """Read-only access to Cloudflare's API v4 through the official ``cloudflare`` SDK.
 
 Four GETs, each returning the API's ``result`` list as plain dicts (what the API documents), so
-the checks are pure. A token Cloudflare does not accept and an API that does not answer are
-errors of their own: every Cloudflare check stops at one line for them. ``$HOMELAB_CLOUDFLARE_API``
+the checks are pure. A token Cloudflare does not accept and an API that does not answer (or not
+completely within :data:`DEADLINE`) are errors of their own: every Cloudflare check stops at one
+line for them. An answer that is not the API's JSON envelope (malformed JSON, an HTML page from
+a proxy) is a fault, as a 5xx is: it says nothing about the token. ``$HOMELAB_CLOUDFLARE_API``
 points the client at another base URL (the tests' local server).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import ssl
 from typing import Any
 
 import cloudflare
 import httpx
 
+from homelab.doctor.deadline import DeadlineError, within
 from homelab.errors import HomelabError
 
 BASE_URL_ENV = "HOMELAB_CLOUDFLARE_API"
-#: Every Cloudflare call is bounded; no retries (they would multiply the bound).
+#: Every Cloudflare call is bounded; no retries (they would multiply the bound). Each socket
+#: operation by :data:`TIMEOUT`, the whole call (connect to last byte) by :data:`DEADLINE`, read at
+#: call time (the tests lower it).
 TIMEOUT = httpx.Timeout(8.0, connect=4.0)
+DEADLINE = 12.0
 
 Obj = dict[str, Any]
 
@@ -31,18 +38,36 @@ class CloudflareError(HomelabError):
         super().__init__(message)
         self.status = status
 
+    @property
+    def fault(self) -> bool:
+        """A fault at Cloudflare (or in between), not an answer about the token: a 5xx."""
+        return self.status is not None and self.status >= 500
+
+
+class MalformedAnswerError(CloudflareError):
+    """An answer that is not the API's JSON envelope: malformed JSON, another content (a proxy's or
+    captive portal's page), or no ``result`` list. A fault, whatever its status."""
+
+    @property
+    def fault(self) -> bool:
+        return True
+
 
 class TokenRejectedError(CloudflareError):
-    """The token is not accepted (401, a 400 for a malformed token, or a 403 on the first call: no
-    access to the stack's account). Every Cloudflare check stops at one FAIL line."""
+    """The token is not accepted (401, or a 400 for a malformed token). Every Cloudflare check
+    stops at one FAIL line. A 403 is not this: the token is good and lacks the permission of that
+    one call, so only the checks of that call FAIL."""
 
 
 class ApiUnreachableError(CloudflareError):
-    """No answer from the API: every Cloudflare check stops at one FAIL line."""
+    """No answer from the API, or none complete within :data:`DEADLINE`: every Cloudflare check
+    stops at one FAIL line."""
 
 
 #: Error codes of a token Cloudflare cannot even parse (``Invalid request headers``, ``Invalid
-#: format for Authorization header``): answered 400, they mean the token is wrong.
+#: format for Authorization header``): answered 400, they mean the token is wrong. Cloudflare
+#: documents no list of its codes; these are its recorded answers (400, 6003 with error_chain
+#: 6111, in public reports such as jeessy2/ddns-go#916).
 MALFORMED = frozenset({6003, 6111})
 
 
@@ -92,13 +117,29 @@ class Api:
         )
         # the SDK prefers a global key/email from the environment over the token: use the token only
         self.client.api_key = self.client.api_email = self.client.user_service_key = None
+        #: the calls made, and those refused with 403 (the token lacks that call's permission)
+        self.calls = self.refused = 0
 
     def close(self) -> None:
         self.client.close()
 
+    def _get(self, path: str, params: dict[str, Any]) -> httpx.Response:
+        """The SDK's documented way to call any path and get the raw response (``cast_to=
+        httpx.Response``, the README's "Undocumented endpoints" of cloudflare-python 5.9; the body is
+        read before it returns, a non-2xx answer raises its APIStatusError), within :data:`DEADLINE`."""
+        url = f"{str(self.client.base_url).rstrip('/')}{path}"
+        return within(
+            DEADLINE,
+            f"GET {url}",
+            lambda: self.client.get(path, cast_to=httpx.Response, options={"params": params}),
+        )
+
     def _list(self, path: str, params: dict[str, Any]) -> list[Obj]:
+        self.calls += 1
         try:
-            envelope = self.client.get(path, cast_to=object, options={"params": params})
+            response = self._get(path, params)
+        except DeadlineError as exc:
+            raise ApiUnreachableError(str(exc)) from None
         except cloudflare.AuthenticationError as exc:
             raise TokenRejectedError(f"rejected by Cloudflare: {_message(exc)}", 401) from None
         except cloudflare.BadRequestError as exc:
@@ -106,12 +147,18 @@ class Api:
                 raise TokenRejectedError(f"rejected by Cloudflare: {_message(exc)}", 400) from None
             raise CloudflareError(_message(exc), exc.status_code) from None
         except cloudflare.APIStatusError as exc:
+            self.refused += exc.status_code == 403
             raise CloudflareError(_message(exc), exc.status_code) from None
         except cloudflare.APIConnectionError as exc:
             raise ApiUnreachableError(f"no answer from {self.client.base_url}: {exc.message}") from None
+        code = response.status_code
+        try:
+            envelope = json.loads(response.content)
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not text
+            raise MalformedAnswerError(f"HTTP {code} with malformed JSON ({exc})", code) from None
         result = envelope.get("result") if isinstance(envelope, dict) else None
         if not isinstance(result, list):
-            raise CloudflareError(f"GET {path}: an answer without a result list")
+            raise MalformedAnswerError(f"HTTP {code} without a result list", code)
         return [item for item in result if isinstance(item, dict)]
 
     def zones(self, name: str, account_id: str) -> list[Obj]:

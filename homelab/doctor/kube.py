@@ -4,9 +4,12 @@ Only GETs: every method here reads one object or one list, and nothing in doctor
 that writes. Objects come back as plain dicts, exactly what ``kubectl get -o json`` prints, so
 the check functions are pure and their test data is what a real cluster answers.
 
-Every call is bounded (:data:`TIMEOUT`, no retries), and the first call that gets no answer
-marks the cluster unreachable: later calls fail at once with the same reason instead of waiting
-again, so an unreachable cluster costs one connect timeout, not one per check.
+Every call is bounded twice, with no retries: each socket operation by :data:`TIMEOUT`, and the
+whole call, connect to last byte, by :data:`DEADLINE` (:mod:`homelab.doctor.deadline`: a server
+that trickles its answer resets a read timeout with every chunk). The first call that gets no
+answer, or no complete one in time, marks the cluster unreachable: later calls fail at once with
+the same reason instead of waiting again, so an unreachable cluster costs one timeout, not one
+per check.
 """
 
 from __future__ import annotations
@@ -17,16 +20,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import quote
 
 import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from homelab.doctor.deadline import DeadlineError, within
 from homelab.doctor.report import Check, failed
 from homelab.errors import HomelabError
 
-#: (connect, read) seconds for every API call.
+#: (connect, read) seconds for every API call: each socket operation.
 TIMEOUT = (3.0, 5.0)
+#: Seconds for the whole of one API call (connect, request, every byte of the answer), read at
+#: call time (the tests lower it).
+DEADLINE = 8.0
 DEFAULT_KUBECONFIG = "~/.kube/config"
 #: What to ask for when only the metadata matters (an object's existence, its labels): the API
 #: server answers with PartialObjectMetadata(List), so no Secret's data is ever read.
@@ -106,20 +114,30 @@ class Kube:
 
     def __init__(self, api_client: Any) -> None:
         self.api_client = api_client
-        self.core = client.CoreV1Api(api_client)
-        self.apps = client.AppsV1Api(api_client)
-        self.coordination = client.CoordinationV1Api(api_client)
-        self.discovery = client.DiscoveryV1Api(api_client)
-        self.objects = client.CustomObjectsApi(api_client)
-        self.versions = client.VersionApi(api_client)
         self.unreachable: str | None = None
 
-    def _get(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Obj | None:
+    def _fetch(self, path: str, query: list[tuple[str, str]], accept: str) -> bytes:
+        """The body of ``GET path``, read in full, as the typed calls of the client send it
+        (``_preload_content=False``: a non-2xx answer is an ApiException)."""
+        request = self.api_client.param_serialize(
+            "GET", path, query_params=query, header_params={"Accept": accept}, auth_settings=["BearerToken"]
+        )
+        response = self.api_client.call_api(*request, _request_timeout=TIMEOUT)
+        if not 200 <= response.status <= 299:
+            response.read()
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return bytes(response.read())
+
+    def read(self, path: str, labels: str = "", fields: str = "", accept: str = "application/json") -> Obj | None:
+        """Any object or list by its API path (``/apis/apps/v1/daemonsets``), with selectors."""
         if self.unreachable:
             raise KubeError(self.unreachable)
+        query = [(k, v) for k, v in (("labelSelector", labels), ("fieldSelector", fields)) if v]
         try:
-            response = call(*args, _preload_content=False, _request_timeout=TIMEOUT, **kwargs)
-            data = json.loads(response.data)
+            data = json.loads(within(DEADLINE, f"GET {path}", lambda: self._fetch(path, query, accept)))
+        except DeadlineError as exc:
+            self.unreachable = str(exc)
+            raise KubeError(self.unreachable) from None
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -136,51 +154,36 @@ class Kube:
             raise KubeError("the API server answered with something that is not an object")
         return data
 
+    def _named(self, prefix: str, plural: str, name: str, namespace: str | None = None) -> Obj | None:
+        """One object of an API group (``/api/v1``, ``/apis/apps/v1``) by name."""
+        where = f"/namespaces/{quote(namespace, safe='')}" if namespace is not None else ""
+        return self.read(f"{prefix}{where}/{plural}/{quote(name, safe='')}")
+
     def version(self) -> Obj:
         """``GET /version``: the first call, to learn quickly whether the cluster answers."""
-        data = self._get(self.versions.get_code)
+        data = self.read("/version")
         if data is None:
             raise KubeError("GET /version answered 404: this is not a Kubernetes API server")
         return data
 
     def config_map(self, namespace: str, name: str) -> Obj | None:
-        return self._get(self.core.read_namespaced_config_map, name, namespace)
+        return self._named("/api/v1", "configmaps", name, namespace)
 
     def service(self, namespace: str, name: str) -> Obj | None:
-        return self._get(self.core.read_namespaced_service, name, namespace)
+        return self._named("/api/v1", "services", name, namespace)
 
     def daemon_set(self, namespace: str, name: str) -> Obj | None:
-        return self._get(self.apps.read_namespaced_daemon_set, name, namespace)
+        return self._named("/apis/apps/v1", "daemonsets", name, namespace)
 
     def deployment(self, namespace: str, name: str) -> Obj | None:
-        return self._get(self.apps.read_namespaced_deployment, name, namespace)
+        return self._named("/apis/apps/v1", "deployments", name, namespace)
 
     def lease(self, namespace: str, name: str) -> Obj | None:
-        return self._get(self.coordination.read_namespaced_lease, name, namespace)
+        return self._named("/apis/coordination.k8s.io/v1", "leases", name, namespace)
 
     def endpoint_slices(self, namespace: str, service: str) -> Obj | None:
-        return self._get(
-            self.discovery.list_namespaced_endpoint_slice,
-            namespace,
-            label_selector=f"kubernetes.io/service-name={service}",
-        )
-
-    def _path(self, path: str, query: list[tuple[str, str]], accept: str, **options: Any) -> Any:
-        """GET of any API path, answered as the typed calls are (their ``_preload_content=False``
-        way: a non-2xx answer is an ApiException)."""
-        request = self.api_client.param_serialize(
-            "GET", path, query_params=query, header_params={"Accept": accept}, auth_settings=["BearerToken"]
-        )
-        response = self.api_client.call_api(*request, _request_timeout=options.get("_request_timeout"))
-        if not 200 <= response.status <= 299:
-            response.read()
-            raise ApiException.from_response(http_resp=response, body=None, data=None)
-        return response.response
-
-    def read(self, path: str, labels: str = "", fields: str = "", accept: str = "application/json") -> Obj | None:
-        """Any object or list by its API path (``/apis/apps/v1/daemonsets``), with selectors."""
-        query = [(k, v) for k, v in (("labelSelector", labels), ("fieldSelector", fields)) if v]
-        return self._get(self._path, path, query, accept)
+        path = f"/apis/discovery.k8s.io/v1/namespaces/{quote(namespace, safe='')}/endpointslices"
+        return self.read(path, labels=f"kubernetes.io/service-name={service}")
 
     def metadata(self, path: str) -> Obj | None:
         """Only the metadata of one object (None when it does not exist)."""
@@ -194,10 +197,7 @@ class Kube:
 
     def custom(self, api_version: str, plural: str, name: str, namespace: str | None = None) -> Obj | None:
         """A custom resource (``group/version``); cluster-scoped when ``namespace`` is None."""
-        group, version = api_version.split("/")
-        if namespace is None:
-            return self._get(self.objects.get_cluster_custom_object, group, version, plural, name)
-        return self._get(self.objects.get_namespaced_custom_object, group, version, namespace, plural, name)
+        return self._named(f"/apis/{api_version}", plural, name, namespace)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +218,22 @@ def condition(items: list[Obj], kind: str) -> Obj | None:
 def is_true(items: list[Obj], kind: str) -> bool:
     found = condition(items, kind)
     return found is not None and found.get("status") == "True"
+
+
+def outdated(obj: Obj | None, cond: Obj | None) -> int | None:
+    """The generation ``cond`` was set for, when that is older than ``obj``'s own: a condition's
+    ``observedGeneration`` "represents the .metadata.generation that the condition was set based
+    upon. For instance, if .metadata.generation is currently 12, but the
+    .status.conditions[x].observedGeneration is 9, the condition is out of date" (metav1.Condition,
+    as every Gateway API and Envoy Gateway CRD carries it: ../shared/schemas/
+    gateway.networking.k8s.io/gateway_v1.json, ``status.conditions``, ``status.listeners[].conditions``;
+    httproute_v1.json ``status.parents[].conditions``; gateway.envoyproxy.io/
+    clienttrafficpolicy_v1alpha1.json ``status.ancestors[].conditions``). The field is optional
+    there: a condition without it, or an object without ``metadata.generation``, is not judged."""
+    generation, observed = get(obj, "metadata", "generation"), (cond or {}).get("observedGeneration")
+    if type(generation) is int and type(observed) is int and observed < generation:
+        return observed
+    return None
 
 
 def describe(cond: Obj | None, kind: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -13,6 +14,7 @@ from homelab.doctor.report import Status
 from tests.support import doctor_lab
 from tests.support.doctor_breakages import (
     _agents_not_ready,
+    _all_pending_reconnect,
     _backend_missing,
     _certificate_expired,
     _certificate_expiring,
@@ -29,29 +31,36 @@ from tests.support.doctor_breakages import (
     _no_lease,
     _no_record,
     _one_connector,
+    _pending_reconnect,
     _policy_not_accepted,
     _pool_conflict,
+    _pool_exhausted,
     _record_not_proxied,
+    _renewal_overdue,
     _route_forbidden,
     _route_not_accepted,
     _stale_lease,
+    _stale_status,
     _tunnel_down,
     _tunnel_record_elsewhere,
+    _tunnels_forbidden,
     _wrong_ip,
     _wrong_owner,
 )
 from tests.support.doctor_lab import (
     CERT_FIX,
     CLOUDFLARED_LOGS,
+    DNS_READ_FIX,
     EXTERNAL_DNS_LOGS,
     GATEWAY_FIX,
     NOT_EDGE,
-    PERMISSIONS_FIX,
     ROUTE_FIX,
     TUNNEL_ID,
+    TUNNEL_READ_FIX,
     Homelab,
     K,
     assert_line,
+    at,
     expected,
     not_passed,
     statuses,
@@ -284,16 +293,90 @@ FAILURES = [
         "DNS records forbidden",
         _dns_forbidden,
         "record external.example.com",
-        PERMISSIONS_FIX,
+        DNS_READ_FIX,
         evidence="cannot read it: HTTP 403 (10000: Authentication error)",
         also=tuple(
-            Line(name, PERMISSIONS_FIX, "cannot read it: HTTP 403 (10000: Authentication error)")
+            Line(name, DNS_READ_FIX, "cannot read it: HTTP 403 (10000: Authentication error)")
             for name in (
                 "record blog.example.com",
                 "owner blog.example.com",
                 "record status.example.com",
                 "owner status.example.com",
             )
+        ),
+    ),
+    # the issue's findings: each was a PASS
+    Failure(
+        "a cloudflared whose connections are pending reconnect",
+        _pending_reconnect,
+        "tunnel homelab-main",
+        CLOUDFLARED_LOGS,
+        status=Status.WARN,
+        evidence="healthy, 1 cloudflared connected (4 connections, 4 pending reconnect), 2 replicas",
+    ),
+    Failure(
+        "every connection pending reconnect",
+        _all_pending_reconnect,
+        "tunnel homelab-main",
+        f"{CLOUDFLARED_LOGS}; cloudflared needs outbound UDP 7844 (QUIC) and its token "
+        "(Secret network/cloudflared-tunnel)",
+        evidence="healthy, 0 cloudflared connected (0 connections, 8 pending reconnect), 2 replicas: "
+        "every public app is unreachable",
+    ),
+    Failure(
+        "status of an older generation",
+        _stale_status,
+        "Gateway envoy-external",
+        f"{K} -n network describe gateway envoy-external; {K} -n network logs deploy/envoy-gateway",
+        evidence="status is stale: Programmed, listener http, listener https set for generation 1; "
+        "the Gateway is at generation 2: Envoy Gateway has not processed its latest change",
+        also=(
+            Line(
+                "HTTPRoute blog/blog",
+                f"{K} -n blog describe httproute blog; {K} -n network logs deploy/envoy-gateway",
+                "status is stale: Accepted on envoy-external, ResolvedRefs on envoy-external set for generation 1; "
+                "the HTTPRoute is at generation 2: Envoy Gateway has not processed its latest change",
+            ),
+            Line(
+                "ClientTrafficPolicy envoy",
+                f"{K} -n network describe clienttrafficpolicy envoy; {K} -n network logs deploy/envoy-gateway",
+                "status is stale: Accepted on envoy-external, Accepted on envoy-internal set for generation 1; "
+                "the ClientTrafficPolicy is at generation 2: Envoy Gateway has not processed its latest change",
+            ),
+        ),
+    ),
+    Failure(
+        "certificate past its renewal time",
+        _renewal_overdue,
+        "Certificate wildcard-tls",
+        f"renewal is failing: {CERT_FIX}",
+        status=Status.WARN,
+        evidence="Ready, expires {expires} (28 days left), but its renewal was due {due} UTC and has not happened; "
+        "2 failed issuance attempts, the last at {failed} UTC",
+    ),
+    Failure(
+        "pool with no address left",
+        _pool_exhausted,
+        "pool main-pool",
+        f"{K} get services -A -o wide | grep LoadBalancer: which Services hold its addresses; free some, "
+        "or widen homelab:cluster.loadBalancer.blocks",
+        status=Status.WARN,
+        evidence="no conflict, but 0 IPs available: no new LoadBalancer Service gets an address from main-pool",
+    ),
+    Failure(
+        "token without the tunnel permission",
+        _tunnels_forbidden,
+        "tunnel homelab-main",
+        TUNNEL_READ_FIX,
+        evidence="cannot read it: HTTP 403 (10000: Authentication error)",
+        # the zone and every record are still read: only the tunnel's CNAME needs the tunnel's id
+        also=(
+            Line(
+                "record external.example.com",
+                TUNNEL_READ_FIX,
+                "not checked: the tunnel's id is unknown (tunnel homelab-main above)",
+                Status.WARN,
+            ),
         ),
     ),
     Failure(
@@ -321,7 +404,12 @@ def test_each_failure_fails_exactly_its_check(homelab: Homelab, failure: Failure
     checks = homelab.run(exp)
     assert list(statuses(checks)) == list(healthy)  # the same checks, in the same order
     bad = {c.name: c for c in not_passed(checks)}
-    lines = [Line(failure.check, failure.fix, failure.evidence, failure.status), *failure.also]
+    times = {  # the fixtures' times, as the evidence shows them
+        "expires": at(timedelta(days=28))[:10],
+        "due": at(-timedelta(days=2)).replace("T", " ")[:16],
+        "failed": at(-timedelta(hours=1)).replace("T", " ")[:16],
+    }
+    lines = [Line(failure.check, failure.fix, failure.evidence.format(**times), failure.status), *failure.also]
     assert sorted(bad) == sorted(line.check for line in lines)
     for line in lines:
         assert_line(bad[line.check], line.check, line.status, line.fix, line.evidence)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from homelab.doctor import credentials, kube, runner
+from homelab.doctor import checks_dns, cloudflare_api, credentials, kube, runner
+from homelab.doctor.checks_cloudflare import MALFORMED_FIX
 from homelab.doctor.report import Check, Status
 from tests.support import doctor_lab
 from tests.support.doctor_breakages import _path
 from tests.support.doctor_lab import (
+    ACCOUNT,
     ZONE_ID,
     Homelab,
     assert_line,
@@ -29,6 +32,7 @@ from tests.support.doctor_lab import (
 from tests.support.fakes import (
     TOKEN,
     closed_port,
+    trickling,
     write_kubeconfig,
 )
 
@@ -84,6 +88,103 @@ def test_a_cluster_that_never_answers_is_bounded(
     assert_line(line, "cluster main", Status.FAIL, unreachable_cluster_fix(host), "timed out")
 
 
+TUNNELS = f"/accounts/{ACCOUNT}/cfd_tunnel"
+CLOUDFLARE_UNREACHABLE_FIX = (
+    "is api.cloudflare.com reachable from here (HTTPS proxy?); $HOMELAB_CLOUDFLARE_API overrides the URL"
+)
+
+
+def test_a_trickling_answer_ends_at_the_call_s_deadline(homelab: Homelab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API server's and Cloudflare's first answers trickle, a byte every 50 ms for 4 s and
+    more: every byte restarts the clients' read timeouts (5 and 8 s), so only the deadline over the
+    whole call (8 and 12 s for real, 0.15 s here) ends them, each one line naming the endpoint."""
+    monkeypatch.setattr(kube, "DEADLINE", 0.15)
+    monkeypatch.setattr(cloudflare_api, "DEADLINE", 0.15)
+    exp = expected("main+public")
+    homelab.load(exp)
+    api, stop = homelab.api, threading.Event()
+    version = json.dumps({**homelab.api.kube["/version"], "goVersion": "go1.25.5", "compiler": "gc"}).encode()
+    tunnels = json.dumps({"success": True, "errors": [], "messages": [], "result": []}).encode()
+    assert min(len(version), len(tunnels)) * 0.05 > 3
+    api.expect_oneshot_request("/version").respond_with_handler(trickling(version, 0.05, stop))
+    api.expect_oneshot_request(f"/client/v4{TUNNELS}").respond_with_handler(trickling(tunnels, 0.05, stop))
+    start = time.monotonic()
+    try:
+        checks = homelab.run(exp)
+        took = time.monotonic() - start
+    finally:
+        stop.set()  # the abandoned calls' threads end with the short answer
+        api.oneshot_handlers.clear()
+    assert took < 1.5, took  # the parts run side by side: one deadline, and the rest of the run
+    cluster, token = not_passed(checks)
+    deadline = "no complete answer within 0.15 s (the deadline of one call)"
+    assert_line(cluster, "cluster main", Status.FAIL, unreachable_cluster_fix(api.url))
+    assert cluster.evidence == f"{api.url}: GET /version: {deadline}; cluster checks skipped"
+    assert_line(token, "Cloudflare API", Status.FAIL, CLOUDFLARE_UNREACHABLE_FIX)
+    assert token.evidence == f"GET {api.url}/client/v4{TUNNELS}: {deadline}; Cloudflare checks skipped"
+
+
+def test_a_probe_that_trickles_ends_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An HTTPS server that sends the start of a TLS record and then a byte every 50 ms: the
+    handshake's reads never time out, the probe's deadline ends it."""
+    monkeypatch.setattr(checks_dns, "PROBE_DEADLINE", 0.15)
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with server, server.accept()[0] as conn:
+            conn.recv(4096)  # the ClientHello
+            for byte in b"\x16\x03\x03\x40\x00" + b"\x02" * 100:  # a handshake record of 16 KiB, never whole
+                if stop.wait(0.05):
+                    return
+                conn.sendall(bytes([byte]))
+
+    threading.Thread(target=serve, daemon=True).start()
+    start = time.monotonic()
+    try:
+        result = checks_dns.probe("blog.example.com", port=server.getsockname()[1], connect_to="127.0.0.1")
+    finally:
+        stop.set()
+    assert time.monotonic() - start < 1.0
+    line = checks_dns.check_probe(expected("main+public"), "blog.example.com", result)
+    evidence = "https://blog.example.com/: no complete answer within 0.15 s (the deadline of one call)"
+    assert_line(line, "probe blog.example.com", Status.FAIL, "see the checks above for this name")
+    assert line.evidence == evidence
+
+
+#: What a cut answer looks like: valid JSON up to a point.
+CUT = '{"success": true, "errors": [], "messages": [], "result": [{"id": '
+
+
+@pytest.mark.parametrize("where", ["the first call", "a later call"])
+def test_malformed_json_from_cloudflare_is_a_fault_not_a_bug(homelab: Homelab, where: str) -> None:
+    """An answer cut short (or a proxy's page) is a fault of the answer, as a 5xx is: on the first
+    call it says nothing of the token (one line), on a later one it FAILs that check alone."""
+    exp = expected("main+public")
+    homelab.load(exp)
+    path = TUNNELS if where == "the first call" else f"/zones/{ZONE_ID['main']}/dns_records"
+    homelab.api.expect_oneshot_request(f"/client/v4{path}").respond_with_data(CUT, content_type="application/json")
+    try:
+        checks = homelab.run(exp)
+    finally:
+        homelab.api.oneshot_handlers.clear()
+    [line] = not_passed(checks)
+    malformed = "HTTP 200 with malformed JSON (Expecting value: line 1 column 67 (char 66))"
+    if where == "the first call":
+        assert_line(line, "Cloudflare API", Status.FAIL, MALFORMED_FIX)
+        assert line.evidence == (
+            f"Cloudflare API answered {malformed}; token from $CLOUDFLARE_API_TOKEN not checked; "
+            "Cloudflare checks skipped"
+        )
+    else:  # the first records call: the tunnel's CNAME
+        assert_line(line, "record external.example.com", Status.FAIL, MALFORMED_FIX)
+        assert line.evidence == f"cannot read it: {malformed}"
+    assert MALFORMED_FIX == (
+        "is something answering in Cloudflare's place (an HTTPS proxy, a captive portal; $HOMELAB_CLOUDFLARE_API "
+        "overrides the URL)? else a fault at Cloudflare: retry later; https://www.cloudflarestatus.com"
+    )
+
+
 def test_a_missing_context_or_kubeconfig_is_one_fail_line(homelab: Homelab, tmp_path: Path) -> None:
     exp = expected("staging")
     homelab.load(exp)
@@ -99,7 +200,6 @@ def test_a_missing_context_or_kubeconfig_is_one_fail_line(homelab: Homelab, tmp_
     assert "contexts there: main" in homelab.run(exp, kubeconfig=str(only_main))[0].evidence
 
 
-TUNNELS = "/accounts/0123456789abcdef0123456789abcdef/cfd_tunnel"
 TOKEN_FIX = (
     "export CLOUDFLARE_API_TOKEN=<the stack's homelab:cloudflareApiToken> (doctor only reads), or install the "
     "Pulumi CLI, log in and export PULUMI_CONFIG_PASSPHRASE: doctor runs "
@@ -112,10 +212,17 @@ TOKEN_FIX = (
     [
         ("wrong token", "rejected by Cloudflare: HTTP 401 (1000: Invalid API Token)"),
         ("malformed token", "rejected by Cloudflare: HTTP 400 (6003: Invalid request headers)"),
-        ("no access to the account", "refused on account 0123456789abcdef0123456789abcdef: HTTP 403"),
+        (
+            "every call refused",
+            "refused by every call, HTTP 403 (10000: Authentication error): it needs Account / Cloudflare Tunnel / "
+            f"Read on account {ACCOUNT}, Zone / Zone / Read and Zone / DNS / Read on zone example.com",
+        ),
     ],
 )
 def test_a_rejected_token_is_one_fail_line_and_never_shown(homelab: Homelab, how: str, says: str) -> None:
+    """A token Cloudflare does not take, or one that reaches nothing of the stack's (every call
+    403: another account's token). One refused permission FAILs its checks alone
+    (test_doctor_failures.py, "token without the tunnel permission")."""
     exp = expected("main+public")
     homelab.load(exp)
     if how == "wrong token":
@@ -123,13 +230,14 @@ def test_a_rejected_token_is_one_fail_line_and_never_shown(homelab: Homelab, how
     elif how == "malformed token":
         homelab.api.cloudflare.errors[TUNNELS] = (400, "Invalid request headers", 6003)
     else:
-        homelab.api.cloudflare.errors[TUNNELS] = (403, "Authentication error")
+        for path in (TUNNELS, "/zones", f"/zones/{ZONE_ID['main']}/dns_records"):
+            homelab.api.cloudflare.errors[path] = (403, "Authentication error")
     checks = homelab.run(exp)
     cloudflare = [c for c in checks if c.group in ("Cloudflare Tunnel", "external-dns") and c.name != "cloudflared"]
     assert [c.name for c in cloudflare] == ["external-dns-cloudflare"]  # the cluster's own checks stay
     [line] = not_passed(checks)
     fix = (
-        "the token is wrong, expired or revoked, or lacks Account / Cloudflare Tunnel / Read on the account: "
+        "the token is wrong, expired or revoked, or reaches nothing of this stack's: "
         f'create one (README "Secrets") and give it again; {TOKEN_FIX}'
     )
     assert_line(line, "Cloudflare API", Status.FAIL, fix, f"token from $CLOUDFLARE_API_TOKEN {says}")
@@ -177,8 +285,7 @@ def test_an_unreachable_cloudflare_api_is_one_fail_line(homelab: Homelab) -> Non
     url = f"http://127.0.0.1:{closed_port()}/client/v4"
     checks = homelab.run(exp, cloudflare_api=url)
     [line] = not_passed(checks)
-    fix = "is api.cloudflare.com reachable from here (HTTPS proxy?); $HOMELAB_CLOUDFLARE_API overrides the URL"
-    assert_line(line, "Cloudflare API", Status.FAIL, fix, f"no answer from {url}")
+    assert_line(line, "Cloudflare API", Status.FAIL, CLOUDFLARE_UNREACHABLE_FIX, f"no answer from {url}")
     assert line.evidence.endswith("; Cloudflare checks skipped")
 
 

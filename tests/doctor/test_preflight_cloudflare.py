@@ -26,6 +26,10 @@ exp = preflight_support.exp
 want = preflight_support.want
 lab = preflight_support.lab
 
+#: A DNS record's id, as the API gives them (32 hex digits).
+RECORD_ID = "372e67954025e0ba6aaa6d586b9e0b59"
+RETRY = "retry later; https://www.cloudflarestatus.com"
+
 
 # ---------------------------------------------------------------------------------------------
 # Cloudflare: the token's permission for each call up makes, the tunnel and the record
@@ -44,9 +48,15 @@ def test_an_existing_tunnel_and_record_fail(lab: Lab) -> None:
         }
     )
     cf.records[ZONE_ID] += [
-        {"id": "rec-txt", "type": "TXT", "name": "external.example.com", "content": '"v=spf1 -all"', "proxied": False},
         {
-            "id": "rec-ext",
+            "id": "9e0c7a1f3b5d4e6a8c2b0d4f6a8c1e3b",
+            "type": "TXT",
+            "name": "external.example.com",
+            "content": '"v=spf1 -all"',
+            "proxied": False,
+        },
+        {
+            "id": RECORD_ID,
             "type": "CNAME",
             "name": "external.example.com",
             "content": f"{TUNNEL_ID}.cfargotunnel.com",
@@ -68,15 +78,22 @@ def test_an_existing_tunnel_and_record_fail(lab: Lab) -> None:
             "record external.example.com",
             "FAIL",
             f"would fail: already exists: CNAME to {TUNNEL_ID}.cfargotunnel.com, proxied",
-            f"import it (`import` option on resource cloudflare-tunnel-dns, id {ZONE_ID}/rec-ext), or delete it in the "
-            "dashboard (DNS > Records of example.com); a record external-dns wrote has a TXT owner record beside it",
+            f"import it (`import` option on resource cloudflare-tunnel-dns, id {ZONE_ID}/{RECORD_ID}), or delete it "
+            "in the dashboard (DNS > Records of example.com); a record external-dns wrote has a TXT owner record "
+            "beside it",
         ),
     ]
 
 
 def test_a_record_of_another_type_beside_it_passes(lab: Lab) -> None:
     lab.api.cloudflare.records[ZONE_ID].append(
-        {"id": "rec-txt", "type": "TXT", "name": "external.example.com", "content": '"hello"', "proxied": False}
+        {
+            "id": "9e0c7a1f3b5d4e6a8c2b0d4f6a8c1e3b",
+            "type": "TXT",
+            "name": "external.example.com",
+            "content": '"hello"',
+            "proxied": False,
+        }
     )
     assert lab.group("Cloudflare objects")[1] == (
         "Cloudflare objects",
@@ -183,5 +200,26 @@ def test_server_errors_say_nothing_of_the_token(lab: Lab) -> None:
             "WARN",
             "not checked: no zone id (above)",
             "give the token Zone / Zone / Read",
+        ),
+    ]
+
+
+def test_an_answer_that_is_not_json_says_nothing_of_the_token(lab: Lab) -> None:
+    """A proxy's page where the API's JSON belongs is a fault, as a 5xx is (not a config error);
+    the other calls answered, so the token is accepted."""
+    page = "<html><body>Sign in to the guest network</body></html>"
+    lab.api.expect_oneshot_request(f"/client/v4{TUNNELS}").respond_with_data(page, content_type="text/html")
+    try:
+        lines = lab.not_passed()
+    finally:
+        lab.api.oneshot_handlers.clear()
+    fault = "a fault at Cloudflare, not an answer about the token"
+    assert lines == [
+        (
+            "Cloudflare token",
+            "Account / Cloudflare Tunnel / Edit",
+            "FAIL",
+            f"GET {TUNNELS} answered HTTP 200 with malformed JSON (Expecting value: line 1 column 1 (char 0)): {fault}",
+            RETRY,
         ),
     ]

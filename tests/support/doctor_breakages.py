@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.support.doctor_lab import (
+    ACCOUNT,
     NOT_EDGE,
     TUNNEL_ID,
     ZONE_ID,
@@ -188,3 +189,47 @@ def _dns_forbidden(h: Homelab) -> None:
 def _route_forbidden(h: Homelab) -> None:
     path = next(k for k in h.api.kube if k.endswith("/httproutes/home-assistant"))
     h.api.kube[path] = (403, 'httproutes.gateway.networking.k8s.io "home-assistant" is forbidden')
+
+
+def _pending_reconnect(h: Homelab, connectors: int = 1) -> None:
+    """Cloudflare still lists the connections of ``connectors`` cloudflared that dropped, as
+    ``is_pending_reconnect: true``; the tunnel's status has not changed yet."""
+    for connector in h.api.cloudflare.connections[_tunnel(h)["id"]][:connectors]:
+        for conn in connector["conns"]:
+            conn["is_pending_reconnect"] = True
+
+
+def _all_pending_reconnect(h: Homelab) -> None:
+    _pending_reconnect(h, connectors=2)
+
+
+def _stale_status(h: Homelab) -> None:
+    """The Gateway, a route and a policy changed (metadata.generation 2) and Envoy Gateway has not
+    processed them: their conditions still say True, of generation 1."""
+    for suffix in ("/gateways/envoy-external", "/httproutes/blog", "/clienttrafficpolicies/envoy"):
+        _path(suffix)(h)["metadata"]["generation"] = 2
+
+
+def _renewal_overdue(h: Homelab) -> None:
+    """Past its renewalTime, 28 days left (more than the 14 that WARN by themselves), two failed tries."""
+    status = _path("/certificates/wildcard-tls")(h)["status"]
+    status.update(
+        notAfter=at(timedelta(days=28)),
+        renewalTime=at(-timedelta(days=2)),
+        failedIssuanceAttempts=2,
+        lastFailureTime=at(-timedelta(hours=1)),
+    )
+
+
+def _pool_exhausted(h: Homelab) -> None:
+    conds = _path("/ciliumloadbalancerippools/main-pool")(h)["status"]["conditions"]
+    conds[:3] = [
+        cond("cilium.io/IPsTotal", "Unknown", "noreason", "127"),
+        cond("cilium.io/IPsAvailable", "Unknown", "noreason", "0"),
+        cond("cilium.io/IPsUsed", "Unknown", "noreason", "127"),
+    ]
+
+
+def _tunnels_forbidden(h: Homelab) -> None:
+    """The token lacks Account / Cloudflare Tunnel / Read, and has the zone's permissions."""
+    h.api.cloudflare.errors[f"/accounts/{ACCOUNT}/cfd_tunnel"] = (403, "Authentication error")

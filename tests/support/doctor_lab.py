@@ -22,6 +22,7 @@ import contextlib
 import copy
 import functools
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 NET = {"main": "10.11", "staging": "10.12"}
 ZONE_ID = {"main": "023e105f4ecef8ad9ca31a8372d0c353", "staging": "9a7806061c88ada191ed06f989cc3dac"}
 TUNNEL_ID = {"main": "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415", "staging": "5b1e3d2c-7c43-4e5a-9b0e-0d6a1c2f3e4d"}
+ACCOUNT = "0123456789abcdef0123456789abcdef"  # both stack files' cloudflare.accountId
 OTHER_ACCOUNT = "fedcba9876543210fedcba9876543210"
 OTHER_TUNNEL_ID = "0d9c8b7a-6f5e-4d3c-8b2a-192837465564"
 DELETED_TUNNEL_ID = "3c4d5e6f-7a8b-4c9d-8e0f-a1b2c3d4e5f6"
@@ -121,33 +123,45 @@ def at(delta: timedelta = timedelta()) -> str:
     return (NOW + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def cond(kind: str, status: str = "True", reason: str = "", message: str = "") -> dict[str, Any]:
-    return {
-        "type": kind,
-        "status": status,
-        "reason": reason or kind,
-        "message": message,
-        "lastTransitionTime": at(-timedelta(days=3)),
-    }
+def cond(
+    kind: str, status: str = "True", reason: str = "", message: str = "", generation: int | None = 1
+) -> dict[str, Any]:
+    """A status condition: metav1.Condition's fields (type, status, observedGeneration,
+    lastTransitionTime, reason, message: ../shared/schemas/gateway.networking.k8s.io/gateway_v1.json
+    and the other CRDs' ``status.conditions``), set for ``generation`` of the object (every object
+    here is at ``metadata.generation`` 1); ``generation=None`` for the kinds whose conditions have
+    no such field (apps/v1 DeploymentCondition)."""
+    out: dict[str, Any] = {"type": kind, "status": status}
+    if generation is not None:
+        out["observedGeneration"] = generation
+    return {**out, "lastTransitionTime": at(-timedelta(days=3)), "reason": reason or kind, "message": message}
 
 
 def meta(name: str, namespace: str | None = None) -> dict[str, Any]:
-    out = {"name": name, "uid": f"uid-{name}", "resourceVersion": "1", "creationTimestamp": at(-timedelta(days=30))}
+    out = {
+        "name": name,
+        "uid": f"uid-{name}",
+        "resourceVersion": "1",
+        "generation": 1,
+        "creationTimestamp": at(-timedelta(days=30)),
+    }
     return out if namespace is None else {**out, "namespace": namespace}
 
 
 def deployment(name: str, namespace: str, replicas: int) -> dict[str, Any]:
+    available = {**cond("Available", reason="MinimumReplicasAvailable", generation=None), "lastUpdateTime": at()}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": meta(name, namespace),
         "spec": {"replicas": replicas},
         "status": {
+            "observedGeneration": 1,
             "replicas": replicas,
             "readyReplicas": replicas,
             "availableReplicas": replicas,
             "updatedReplicas": replicas,
-            "conditions": [cond("Available")],
+            "conditions": [available],
         },
     }
 
@@ -189,6 +203,7 @@ def cluster_objects(exp: Expected) -> dict[str, Any]:
             "kind": "DaemonSet",
             "metadata": meta("cilium", "kube-system"),
             "status": {
+                "observedGeneration": 1,
                 "desiredNumberScheduled": 3,
                 "currentNumberScheduled": 3,
                 "numberReady": 3,
@@ -341,7 +356,7 @@ def cluster_objects(exp: Expected) -> dict[str, Any]:
 
 def record(kind: str, name: str, content: str, proxied: bool = False) -> dict[str, Any]:
     return {
-        "id": f"rec-{kind}-{name}",
+        "id": uuid.uuid5(uuid.NAMESPACE_DNS, f"{kind} {name}").hex,  # 32 hex digits, as the API's ids
         "type": kind,
         "name": name,
         "content": content,
@@ -353,22 +368,53 @@ def record(kind: str, name: str, content: str, proxied: bool = False) -> dict[st
     }
 
 
+def uid(*parts: object) -> str:
+    """A UUID, the same for the same parts (the API's ids of connectors and connections are UUIDs)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(map(str, parts))))
+
+
+def connector(tunnel_id: str, i: int) -> dict[str, Any]:
+    """One cloudflared as ``GET .../cfd_tunnel/{id}/connections`` lists it: its four connections
+    to two colos each (cloudflared's ``ha-connections`` flag defaults to 4: cloudflare/cloudflared
+    ``cmd/cloudflared/tunnel/cmd.go``), the fields and types of
+    cloudflare-python 5.9's ``Client`` and ``Conn`` (``types/zero_trust/tunnels/cloudflared/
+    client.py``, generated from the API's OpenAPI schema): ids are UUIDs, times RFC 3339."""
+    client_id = uid(tunnel_id, "connector", i)
+    conns = [
+        {
+            "id": (conn_id := uid(tunnel_id, "connection", i, colo)),
+            "client_id": client_id,
+            "client_version": "2026.8.2",
+            "colo_name": colo,
+            "is_pending_reconnect": False,
+            "opened_at": at(-timedelta(hours=5)),
+            "origin_ip": f"198.51.100.{7 + i}",
+            "uuid": conn_id,
+        }
+        for colo in ("fra08", "ams01", "fra15", "ams04")
+    ]
+    return {
+        "id": client_id,
+        "arch": "linux_amd64",
+        "config_version": 3,
+        # cloudflared's default feature set (cloudflare/cloudflared features/features.go, defaultFeatures)
+        "features": [
+            "allow_remote_config",
+            "serialized_headers",
+            "support_datagram_v2",
+            "support_quic_eof",
+            "management_logs",
+        ],
+        "run_at": at(-timedelta(hours=5)),
+        "version": "2026.8.2",
+        "conns": conns,
+    }
+
+
 def cloudflare_state(exp: Expected) -> CloudflareState:
     stack, c = exp.stack, exp.config.cluster
     tid = TUNNEL_ID[stack]
     account = c.cloudflare.account_id
-    conns = [
-        {
-            "colo_name": colo,
-            "id": f"{tid[:8]}-{i}-{colo}",
-            "is_pending_reconnect": False,
-            "opened_at": at(-timedelta(hours=5)),
-            "origin_ip": "198.51.100.7",
-            "uuid": f"{tid[:8]}-{i}-{colo}",
-        }
-        for i in range(2)
-        for colo in ("fra08", "ams01", "fra15", "ams04")
-    ]
     owner = c.external_dns.owner_id
     # decoys first: what only name.exact keeps out (another tunnel's CNAME, another owner's TXT)
     records = [
@@ -418,18 +464,7 @@ def cloudflare_state(exp: Expected) -> CloudflareState:
             tunnel(DELETED_TUNNEL_ID, f"homelab-{stack}", "down", deleted=True),
             tunnel(tid, f"homelab-{stack}", "healthy"),
         ],
-        connections={
-            tid: [
-                {
-                    "id": f"connector-{i}",
-                    "arch": "linux_amd64",
-                    "version": "2026.8.2",
-                    "run_at": at(-timedelta(hours=5)),
-                    "conns": [x for x in conns if x["id"].split("-")[1] == str(i)],
-                }
-                for i in range(2)
-            ]
-        },
+        connections={tid: [connector(tid, i) for i in range(2)]},
         records={ZONE_ID[stack]: records},
     )
 
@@ -509,10 +544,17 @@ CERT_FIX = (
     f"{K} -n network describe certificate wildcard-tls; {K} get certificaterequests,orders,challenges -A; "
     f"{K} -n cert-manager logs deploy/cert-manager; the DNS-01 token: Secret cert-manager/cloudflare-api-token"
 )
-PERMISSIONS_FIX = (
-    "the token needs Account / Cloudflare Tunnel / Read, Zone / Zone / Read and Zone / DNS / Read "
-    "(the stack's homelab:cloudflareApiToken has them)"
-)
+
+
+def permission_fix(permission: str) -> str:
+    """What doctor says of a call refused with 403: the one permission it needs."""
+    return (
+        f'the token needs {permission} (the stack\'s homelab:cloudflareApiToken, made as README "Secrets" says, has it)'
+    )
+
+
+DNS_READ_FIX = permission_fix("Zone / DNS / Read on zone example.com")
+TUNNEL_READ_FIX = permission_fix(f"Account / Cloudflare Tunnel / Read on account {ACCOUNT}")
 GATEWAY_FIX = f"{K} -n network describe gateway {{gw}}; {K} -n network logs deploy/envoy-gateway; {{then}}"
 ROUTE_FIX = (
     f"{K} -n {{ns}} describe httproute {{name}}; ResolvedRefs=False: Service {{svc}} must exist "

@@ -15,8 +15,8 @@ connection, so the parts of a run that ask at once are answered at once. One han
 the library's ``api.expect_oneshot_request(path).respond_with_handler(f)`` (one-shot handlers are
 matched before it; that request is not in ``requests``). An answer that trickles (for a deadline
 over a whole call) is a ``werkzeug.Response`` whose body is a generator sleeping between chunks,
-with its Content-Length: werkzeug writes and flushes each chunk as it comes (werkzeug/serving.py,
-``write``: ``self.wfile.flush()``, line 318 in 3.1.9). Every answer says ``Connection: close``
+with its Content-Length (``trickling``): werkzeug writes and flushes each chunk as it comes
+(werkzeug/serving.py, ``write``: ``self.wfile.flush()``, line 318 in 3.1.9). Every answer says ``Connection: close``
 (line 303 there), as the stdlib server's HTTP/1.0 did. A socket that accepts and never answers,
 and a closed port (``closed_port``), need no server: the tests open them with ``socket``.
 """
@@ -114,17 +114,24 @@ class FakeApi(HTTPServer):
         cf = self.cloudflare
 
         def error(status: int, message: str, code: int = 10000) -> Response:
-            errors = [{"code": code, "message": message}]
+            """Cloudflare's error envelope: a malformed token is 400 with 6003 and its ``error_chain``
+            6111 (as recorded in public reports, e.g. jeessy2/ddns-go#916); a refusal is 403 with
+            code 10000 and, since 2026-08, the ``documentation_url`` of the refused endpoint
+            (developers.cloudflare.com/changelog/post/2026-08-20-contextual-403s/)."""
+            errors: list[dict[str, Any]] = [{"code": code, "message": message}]
             if code == 6003:
                 errors[0]["error_chain"] = [{"code": 6111, "message": "Invalid format for Authorization header"}]
+            if status == 403:
+                errors[0]["documentation_url"] = f"https://developers.cloudflare.com/api/resources{_DOCS.get(kind, '')}"
             return _json(status, {"success": False, "errors": errors, "messages": [], "result": None})
 
+        q = {k: v[0] for k, v in query.items()}
+        parts = path.strip("/").split("/")
+        kind = parts[-1]
         if request.headers.get("Authorization") != f"Bearer {cf.token}":
             return error(401, "Invalid API Token", 1000)
         if path in cf.errors:
             return error(*cf.errors[path])
-        q = {k: v[0] for k, v in query.items()}
-        parts = path.strip("/").split("/")
         result: list[dict[str, Any]] | None = None
         if parts == ["zones"]:
             result = filtered(cf.zones, q, ZONE_FILTERS)
@@ -148,6 +155,36 @@ class FakeApi(HTTPServer):
                 "result_info": {"page": page, "per_page": 100, "count": len(items), "total_count": len(result)},
             },
         )
+
+
+#: The API reference page of each list the fake answers (a 403's ``documentation_url``), by the
+#: path's last part: in the pattern of the changelog's example
+#: (``/api/resources/workers/subresources/beta/subresources/workers/methods/list``); doctor does
+#: not read them.
+_DOCS = {
+    "zones": "/zones/methods/list/",
+    "cfd_tunnel": "/zero_trust/subresources/tunnels/subresources/cloudflared/methods/list/",
+    "connections": "/zero_trust/subresources/tunnels/subresources/cloudflared/subresources/connections/methods/get/",
+    "dns_records": "/dns/subresources/records/methods/list/",
+}
+
+
+def trickling(body: bytes, every: float, stop: threading.Event) -> Callable[[Request], Response]:
+    """A handler answering 200 with ``body`` (JSON), one byte every ``every`` seconds, its full
+    Content-Length announced: each byte restarts the client's read timeout, so only a deadline over
+    the whole call ends it. It stops early (a short answer) once ``stop`` is set."""
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(len(body)):
+            if stop.wait(every):
+                return
+            yield body[i : i + 1]
+
+    def handler(_: Request) -> Response:
+        headers = {"Content-Length": str(len(body))}
+        return Response(chunks(), 200, headers=headers, content_type="application/json", direct_passthrough=True)
+
+    return handler
 
 
 def _json(code: int, body: Any) -> Response:

@@ -132,7 +132,13 @@ def bare_account() -> CloudflareState:
         "created_at": "2026-01-02T03:04:05Z",
         "deleted_at": "2026-02-03T04:05:06Z",
     }
-    www = {"id": "rec-www", "type": "A", "name": "www.example.com", "content": "203.0.113.7", "proxied": True}
+    www = {
+        "id": "5c1d2e3f4a5b46c7d8e9f0a1b2c3d4e5",
+        "type": "A",
+        "name": "www.example.com",
+        "content": "203.0.113.7",
+        "proxied": True,
+    }
     return CloudflareState(zones=[zone], tunnels=[deleted], records={ZONE_ID: [www]})
 
 
