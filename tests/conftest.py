@@ -90,9 +90,14 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
-#: Test files that render both stacks' charts (the session's ``planned``): one worker runs them
-#: all, so the rendering is done once, not once per worker.
-RENDERING_FILES = ("tests/plan/test_rendering.py", "tests/plan/test_helm_storage.py", "tests/plan/test_plan_command.py")
+#: Test files that render the stacks' charts (the session's ``planned``, render.render_release's
+#: per-process memo): one worker runs them all, so each chart is rendered once, not once per worker.
+RENDERING_FILES = (
+    "tests/plan/test_rendering.py",
+    "tests/plan/test_helm_storage.py",
+    "tests/plan/test_plan_command.py",
+    "tests/plan/test_cel.py",
+)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
