@@ -5,7 +5,7 @@ FROM ?= staging
 TO ?= main
 PY := .venv/bin/python
 
-.PHONY: setup plan test snapshots lint promote bench bench-render charts mutate doctor preflight clean fuzz
+.PHONY: setup plan test snapshots lint promote bench bench-render charts mutate doctor preflight adopt clean fuzz
 
 setup:
 	@bash tools/setup.sh
@@ -65,3 +65,8 @@ doctor: setup
 # read-only: what on the cluster and at Cloudflare would make the first `pulumi up` fail (README "Preflight")
 preflight: setup
 	@.venv/bin/homelab preflight --stack $(STACK) $(if $(JSON),--json,)
+
+# read-only: what of the stack already runs (Flux's homelab), and the import plan for the first `pulumi up`
+# (<stack>.imports.yaml; README "Adopting a running homelab")
+adopt: setup
+	@.venv/bin/homelab adopt --stack $(STACK) $(if $(JSON),--json,)

