@@ -13,11 +13,12 @@ setup:
 plan: setup
 	@.venv/bin/homelab plan --stack $(STACK)
 
-# two workers (CI's cores), a test file per worker at a time (the files that render the charts
-# together, tests/conftest.py): the session fixtures (each stack's program run, its rendered plan)
-# are made once per worker, the rendering once
+# two workers (CI's cores), tests handed out one at a time (`--dist load`): each worker makes the
+# session fixtures it needs (a stack's program run, its rendering) once. Grouping files with
+# xdist_group (`--dist loadgroup`) does nothing under pytest 9.2: xdist 3.8 tags a test by setting
+# item._nodeid, which pytest 9.2 no longer reads (its nodeid is `_id`)
 test: setup
-	@$(PY) -m pytest -q -n 2 --dist loadgroup
+	@$(PY) -m pytest -q -n 2 --dist load
 
 # the property-based tests with many random examples (Hypothesis profile `fuzz`, tests/conftest.py):
 # FUZZ_EXAMPLES per property (default 300: about 3 minutes on 2 cores), stopped after FUZZ_SECONDS
@@ -27,7 +28,7 @@ FUZZ_EXAMPLES ?= 300
 FUZZ_SECONDS ?= 1200
 fuzz: setup
 	@HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout $(FUZZ_SECONDS) $(PY) -m pytest -q -n 2 \
-		--dist loadgroup -p no:syrupy tests/plan/test_plan_properties.py tests/promote/test_promote_properties.py
+		--dist load -p no:syrupy tests/plan/test_plan_properties.py tests/promote/test_promote_properties.py
 
 # rewrite the golden snapshots (tests/components/__snapshots__/) after an intended change; review the diff
 snapshots: setup
