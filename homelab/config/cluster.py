@@ -18,7 +18,7 @@ from homelab.config.syntax import CF_ID, EMAIL, IPv4, IPv4Net, interface_regex, 
 
 #: Kubernetes minor versions the rendered objects can be validated for (kubernetes-validate 1.37).
 KUBERNETES_MINORS = (25, 37)
-KUBERNETES_VERSION = re.compile(r"^1\.(?P<minor>[0-9]+)$")
+KUBERNETES_VERSION = re.compile(r"^1\.(?P<minor>[1-9][0-9]*)\Z")
 
 
 def _check(pattern: re.Pattern[str], what: str, value: str) -> str:
@@ -126,7 +126,7 @@ class Certificates(Model):
 #: reads it back splitting on ``,`` and ``=`` (endpoint/labels.go): an id with either, a quote or a
 #: space never matches again, and the records are orphaned. 63 keeps the TXT string (255 bytes)
 #: clear of the resource part after it.
-OWNER_ID = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
+OWNER_ID = re.compile(r"^[A-Za-z0-9._-]{1,63}\Z")
 #: Kubeconfig allows any text; a context name no tool writes (control characters, blank, longer
 #: than a DNS name) is a paste gone wrong.
 CONTEXT_MAX = 253

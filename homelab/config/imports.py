@@ -50,14 +50,14 @@ _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 #: Pulumi type -> (the id's pattern, how the id is written), for the types that are not plain
 #: Kubernetes objects.
 _IDS: dict[str, tuple[re.Pattern[str], str]] = {
-    HELM_RELEASE: (re.compile(rf"^{_K8S_NAME}/{_K8S_NAME}$"), "<namespace>/<release>"),
-    TUNNEL: (re.compile(rf"^{_HEX32}/{_UUID}$"), "<account id>/<tunnel id>"),
-    TUNNEL_CONFIG: (re.compile(rf"^{_HEX32}/{_UUID}$"), "<account id>/<tunnel id>"),
-    DNS_RECORD: (re.compile(rf"^{_HEX32}/{_HEX32}$"), "<zone id>/<record id>"),
+    HELM_RELEASE: (re.compile(rf"^{_K8S_NAME}/{_K8S_NAME}\Z"), "<namespace>/<release>"),
+    TUNNEL: (re.compile(rf"^{_HEX32}/{_UUID}\Z"), "<account id>/<tunnel id>"),
+    TUNNEL_CONFIG: (re.compile(rf"^{_HEX32}/{_UUID}\Z"), "<account id>/<tunnel id>"),
+    DNS_RECORD: (re.compile(rf"^{_HEX32}/{_HEX32}\Z"), "<zone id>/<record id>"),
 }
-_KUBE_TYPE = re.compile(r"^kubernetes:(?P<group>[a-z0-9.-]+)/(?P<version>v[0-9a-z]+):(?P<kind>[A-Z][A-Za-z0-9]+)$")
-_NAMESPACED = re.compile(rf"^{_K8S_NAME}/{_K8S_NAME}$")
-_CLUSTER = re.compile(rf"^{_K8S_NAME}$")
+_KUBE_TYPE = re.compile(r"^kubernetes:(?P<group>[a-z0-9.-]+)/(?P<version>v[0-9a-z]+):(?P<kind>[A-Z][A-Za-z0-9]+)\Z")
+_NAMESPACED = re.compile(rf"^{_K8S_NAME}/{_K8S_NAME}\Z")
+_CLUSTER = re.compile(rf"^{_K8S_NAME}\Z")
 
 
 def import_file(stack_file: Path) -> Path:

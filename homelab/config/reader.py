@@ -40,8 +40,8 @@ from homelab.config.yaml_text import (
 __all__ = ["StackFile", "StackFileError", "read", "read_stack_file", "stack_file", "stack_files"]
 
 #: Pulumi's rule for stack names: letters, digits, hyphens, underscores and periods.
-STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.yaml$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\Z")
+_STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.yaml\Z")
 
 
 def is_stack_name(name: str) -> bool:
@@ -120,9 +120,22 @@ def read_text(path: Path, name: str) -> tuple[str, Layout]:
     return decode(data, name)
 
 
+_DIRECTIVE = re.compile(r"^%YAML\b", re.MULTILINE)
+
+
+def _refuse_directive(text: str, name: str) -> None:
+    """``%YAML 1.1`` makes ruamel read the values by YAML 1.1's rules (``y`` is true), which the
+    Pulumi CLI (yaml.v3) does not follow: the same file would mean two things."""
+    match = _DIRECTIVE.search(text)
+    if match is not None:
+        line = text[: match.start()].count("\n") + 1
+        raise at(name, line, "a %YAML directive changes how YAML readers read the values, not alike: remove it")
+
+
 def read(path: Path, name: str) -> StackFile:
     """A stack file read strictly, as a tree that can be edited and written back."""
     text, layout = read_text(path, name)
+    _refuse_directive(text, name)
     doc = parse(text, name, _checker(name))
     config = config_of(doc, text, name, "a stack file")
     return StackFile(name, text, layout, doc, CommentedMap() if config is None else config)
@@ -166,6 +179,7 @@ def config_block(text: str, name: str, what: str) -> dict[str, Any]:
     as plain values, read strictly: every YAML error, a top level or ``config:`` that is not a
     mapping, a value the CLI reads otherwise and a malformed ``secure:`` value is a
     :class:`StackFileError`."""
+    _refuse_directive(text, name)
     config = config_of(parse(text, name, _checker(name)), text, name, what)
     return plain(config) if config is not None else {}
 

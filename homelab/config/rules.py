@@ -126,6 +126,8 @@ def _address_problems(c: Cluster) -> Iterator[str]:
     if api is not None:
         hosts.append((_key(CLUSTER_KEY, "network", "apiServer", "host"), api))
     for key, ip in hosts:
+        if ip is api and ip.is_loopback:
+            continue  # every node has it: Talos's KubePrism answers the API on 127.0.0.1:7445
         what = _special(ip) or _in_network(ip, net.vlan, vlan_key) or _in_network(ip, net.service_cidr, service_key)
         if what is not None:
             yield f"{key}: {str(ip)!r} is {what}; no host can have it"

@@ -33,21 +33,21 @@ IPv4 = Annotated[ipaddress.IPv4Address, PlainValidator(_ipv4), PlainSerializer(s
 IPv4Net = Annotated[ipaddress.IPv4Network, PlainValidator(_ipv4_net), PlainSerializer(str, return_type=str)]
 
 _DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DNS_NAME = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z][a-z0-9-]{{0,62}}(?<!-)$")
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@(?P<domain>[^@\s]+)$")
-CF_ID = re.compile(r"^[0-9a-f]{32}$")
+_DNS_NAME = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z][a-z0-9-]{{0,62}}(?<!-)\Z")
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@(?P<domain>[^@\s]+)\Z")
+CF_ID = re.compile(r"^[0-9a-f]{32}\Z")
 #: What the EnvoyProxy CRD accepts for ``shutdown.drainTimeout`` (gateway.envoyproxy.io v1.9.0).
-ENVOY_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
+ENVOY_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}\Z")
 #: Go's time.ParseDuration, what Cilium reads its lease flags with (no sign: a lease is positive).
 _GO_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
 #: The longest Go duration: int64 nanoseconds (about 292 years, 2562047h47m16.854775807s).
 GO_DURATION_MAX = (2**63 - 1) / 1e9
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 #: CPU: millicores or cores with at most three decimals, as Kubernetes stores them.
-CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?)$")
+CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]{1,3})?)\Z")
 #: Memory: bytes with a binary or decimal suffix (``100m`` would be a tenth of a byte).
-_MEMORY = re.compile(r"^(?P<n>[0-9]+)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_MEMORY = re.compile(r"^(?P<n>[0-9]+)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?\Z")
 _MEMORY_UNITS = {
     None: 1,
     "Ki": 2**10,
@@ -59,7 +59,7 @@ _MEMORY_UNITS = {
     "G": 10**9,
     "T": 10**12,
 }
-VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")
+VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?\Z")
 
 
 def is_dns_name(value: str) -> bool:

@@ -32,10 +32,13 @@ def _pairs(node: MappingNode) -> list[tuple[Node, Node]]:
 
 _STR, _INT, _FLOAT, _BOOL, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "merge"))
 #: What every reader takes for the same number: plain decimal integers and fractions.
-_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
-_PLAIN_FRACTION = re.compile(r"^-?[0-9]+\.[0-9]*[1-9]$")
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)\Z")
+_PLAIN_FRACTION = re.compile(r"^-?[0-9]+\.[0-9]*[1-9]\Z")
 #: YAML 1.2 numbers YAML 1.1 leaves as text: `1e3`, `0o10` (yaml.v3's resolve.go).
-_V3_NUMBER = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^0o[0-7]+$")
+_V3_NUMBER = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z|^0o[0-7]+\Z")
+#: What Go's strconv.ParseInt(text, 0, 64) takes, which yaml.v3 tries on a plain scalar: base
+#: prefixes in either case (``0X1F``, ``0O17``, ``0B1``) and ``_`` between digits.
+_GO_INT = re.compile(r"^[-+]?0[xXoObB][0-9a-fA-F_]+\Z")
 #: What YAML 1.1's float (yaml.org/type/float.html: ``[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?``)
 #: does not allow and ruamel's 1.1 table does: no dot in the mantissa, no sign in the exponent.
 _NOT_YAML11_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*[eE]|[eE][0-9]")
@@ -108,13 +111,13 @@ def _why(node: ScalarNode, explicit: frozenset[int]) -> str | None:
         return f'`{text}` stops the Pulumi CLI from loading the stack file; quote it ("{text}") or remove it'
     if tag == _FLOAT and not _PLAIN_FRACTION.match(text):
         return f"`{text}` is read as a different number by the Pulumi CLI; {_QUOTE_NUMBER}"
-    if tag == _BOOL and text.lower() in ("yes", "no", "on", "off"):
+    if (tag == _BOOL and text.lower() in ("yes", "no", "on", "off")) or text in ("y", "Y", "n", "N"):
         return (
             f'`{text}` is a boolean to YAML 1.1 but text to the Pulumi CLI; write true or false, or quote it ("{text}")'
         )
     if tag == "tag:yaml.org,2002:timestamp":
         return f'`{text}` is a date to YAML readers, each writing it back its own way; quote it ("{text}")'
-    if tag == _STR and (_V3_NUMBER.match(text) or resolved(text, (1, 2)) in (_INT, _FLOAT)):
+    if tag == _STR and (_V3_NUMBER.match(text) or _GO_INT.match(text) or resolved(text, (1, 2)) in (_INT, _FLOAT)):
         return f"`{text}` is text to YAML 1.1 but a number to the Pulumi CLI; {_QUOTE_NUMBER}"
     return None
 
@@ -161,8 +164,8 @@ def reader_traps(
 #: What the CLI writes for ``pulumi config set --secret``: ``v1:<nonce>:<ciphertext>`` from the
 #: passphrase and cloud-KMS secrets providers (a 12-byte AES-GCM nonce, then the ciphertext with
 #: its 16-byte tag), plain base64 from the Pulumi Cloud backend (../shared/DESIGN.md, "Secure values").
-_V1 = re.compile(r"^v1:(?P<nonce>[A-Za-z0-9+/]{16}):(?P<text>[A-Za-z0-9+/]+={0,2})$")
-_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+_V1 = re.compile(r"^v1:(?P<nonce>[A-Za-z0-9+/]{16}):(?P<text>[A-Za-z0-9+/]+={0,2})\Z")
+_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
 _SET_SECRET = "set it with `pulumi config set --secret {key} <value>`"
 
 

@@ -208,7 +208,9 @@ def _duplicate(text: str, exc: DuplicateKeyError) -> tuple[int, str]:
                     "the last, silently; keep one"
                 )
             seen.setdefault(key.value, here.line + 1)
-    return line, f"duplicate key: {exc.problem}"
+    # two keys spelled otherwise that read the same (`1` and `+1`, `true` and `True`): ruamel's
+    # own text would quote a value, which may be a secret
+    return line, "duplicate key: two keys here read as the same one (such as `1` and `+1`); keep one"
 
 
 def yaml_problem(text: str, exc: YAMLError) -> tuple[int, str]:

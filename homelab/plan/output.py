@@ -47,7 +47,8 @@ def is_rendering(target: Path, root: Path) -> bool:
     marker = target / MARKER
     if marker.is_file() and not marker.is_symlink():
         return True
-    return target.parent.resolve() == owned(root).resolve()
+    # the project's own rendered/, but not when it is a link: then it is somewhere else, maybe $HOME
+    return not owned(root).is_symlink() and target.parent.resolve() == owned(root).resolve()
 
 
 def check(out: Path, stack: str, root: Path) -> Path:

@@ -24,6 +24,18 @@ def test_data_each_chart_version_is_one_field_of_charts() -> None:
     assert sorted({c.version_key for c in CHARTS}) == sorted(Charts.model_fields)
 
 
+def test_the_catalog_names_the_seed_s_releases() -> None:
+    """The literal names other tools (Helm's storage, Flux's adoption, doctor) find releases by."""
+    assert [(c.chart, c.repo, c.release, c.namespace) for c in CHARTS] == [
+        ("cilium", "https://helm.cilium.io/", "cilium", "kube-system"),
+        ("coredns", "https://coredns.github.io/helm", "coredns", "kube-system"),
+        ("oci://docker.io/envoyproxy/gateway-crds-helm", "", "envoy-gateway-crds", "network"),
+        ("oci://docker.io/envoyproxy/gateway-helm", "", "envoy-gateway", "network"),
+        ("cert-manager", "https://charts.jetstack.io", "cert-manager", "cert-manager"),
+        ("external-dns", "https://kubernetes-sigs.github.io/external-dns/", "external-dns-cloudflare", "network"),
+    ]
+
+
 def test_charts_are_named_once() -> None:
     assert len({c.name for c in CHARTS}) == len({(c.namespace, c.release) for c in CHARTS}) == len(CHARTS)
 

@@ -12,7 +12,7 @@ from homelab.config import policy
 from homelab.config.models import ConfigError
 from homelab.config.stack import StackConfig
 from homelab.plan import mockrun
-from tests.conftest import STACKS, RunProgram, stack_config
+from tests.conftest import STACKS, Project, RunProgram, stack_config
 from tests.support.config_values import SECRETS, raw_config
 
 
@@ -316,3 +316,17 @@ def test_one_redactor_hides_the_longest_secret_first() -> None:
     )
     assert policy.hide("x: s3cret-value", ["s3cret-value"], lambda s: f"<{len(s)}>") == "x: <12>"
     assert policy.hide("nothing here", []) == "nothing here"
+
+
+def test_kubeprism_on_loopback_is_an_api_server_the_plan_takes(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README: Talos with KubePrism answers the API on 127.0.0.1:7445 on every node."""
+
+    def kubeprism(cfg: dict[str, Any]) -> None:
+        cfg["homelab:cluster"]["network"]["apiServer"] = {"host": "127.0.0.1", "port": 7445}
+
+    project.change("main", kubeprism)
+    outcome = project.plan("main", capsys=capsys)
+    assert outcome.code == 0, outcome.err
+    assert "127.0.0.1" not in outcome.err

@@ -10,6 +10,7 @@ import pytest
 from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 
 from homelab.config import reader as stack_files
+from homelab.config.cluster import OWNER_ID
 from homelab.config.reader import StackFileError, read_stack_file
 from homelab.config.yaml_text import yaml_problem
 
@@ -97,9 +98,9 @@ def test_an_empty_file_or_config_has_no_keys(tmp_path: Path, content: str, confi
 
 
 def test_keys_without_a_namespace_belong_to_the_project(tmp_path: Path) -> None:
-    assert read(tmp_path, "config:\n  cloudflareApiToken: x\n  cloudflare:apiToken: y\n") == {
+    assert read(tmp_path, "config:\n  cloudflareApiToken: x\n  cloudflare:apiToken: z\n") == {
         "homelab:cloudflareApiToken": "x",
-        "cloudflare:apiToken": "y",
+        "cloudflare:apiToken": "z",
     }
 
 
@@ -217,6 +218,9 @@ NUMBER_FIX = "write the decimal number you mean (no leading zero, prefix, `_`, `
         ("-.Inf", '`-.Inf` stops the Pulumi CLI from loading the stack file; quote it ("-.Inf") or remove it'),
         (".NaN", '`.NaN` stops the Pulumi CLI from loading the stack file; quote it (".NaN") or remove it'),
         ("yes", '`yes` is a boolean to YAML 1.1 but text to the Pulumi CLI; write true or false, or quote it ("yes")'),
+        ("y", '`y` is a boolean to YAML 1.1 but text to the Pulumi CLI; write true or false, or quote it ("y")'),
+        ("0X1F", f"`0X1F` is text to YAML 1.1 but a number to the Pulumi CLI; {NUMBER_FIX}"),
+        ("0B1", f"`0B1` is text to YAML 1.1 but a number to the Pulumi CLI; {NUMBER_FIX}"),
         ("Off", '`Off` is a boolean to YAML 1.1 but text to the Pulumi CLI; write true or false, or quote it ("Off")'),
         (
             "2026-01-01",
@@ -456,3 +460,28 @@ def test_a_mapping_used_as_a_key_is_refused_with_its_line(tmp_path: Path) -> Non
     with pytest.raises(StackFileError) as err:
         read(tmp_path, "config:\n  homelab:cluster:\n    ? {a: 1}\n    : x\n")
     assert str(err.value) == "Pulumi.lab.yaml:3: homelab:cluster: a mapping used as a key; a key is text"
+
+
+def test_a_yaml_directive_is_refused(tmp_path: Path) -> None:
+    """ruamel would read `y` as true under it; the Pulumi CLI would not."""
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "%YAML 1.1\n---\nconfig:\n  homelab:x: 1\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:1: a %YAML directive changes how YAML readers read the values, not alike: remove it"
+    )
+
+
+@pytest.mark.parametrize("value", ['"homelab\\n"', "|\n      homelab"])
+def test_a_trailing_newline_is_no_owner_id(tmp_path: Path, value: str) -> None:
+    """Patterns end at the end of the text (\\Z), not before a final newline ($)."""
+    text = read(tmp_path, f"config:\n  homelab:x:\n    v: {value}\n")["homelab:x"]
+    assert isinstance(text, dict) and text["v"].startswith("homelab") and text["v"].endswith("\n")
+    assert OWNER_ID.match(text["v"]) is None
+
+
+def test_duplicate_keys_spelled_otherwise_never_quote_a_value(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as err:
+        read(tmp_path, "config:\n  homelab:x:\n    True: s3cretvalue1\n    true: s3cretvalue2\n")
+    assert str(err.value) == (
+        "Pulumi.lab.yaml:4: duplicate key: two keys here read as the same one (such as `1` and `+1`); keep one"
+    )

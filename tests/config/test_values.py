@@ -157,6 +157,10 @@ TOKEN = "Xq7vR2mN9pL4kT8wZ3yB6cD1fG5hJ0sA-uE_iO2r"
         ("sha256:" + "ab" * 32, set()),  # digests and commit ids stay readable
         ("commit 0123456789abcdef0123456789abcdef01234567", set()),
         ("kubernetes-admin-main-2024", set()),
+        # found by review: English after the scheme words, in the CRDs' descriptions
+        ("HTTP Basic authentication with Basic constraints", set()),
+        # a 40-character token with fewer than 3 digits (about 4% of random ones)
+        ("x AbcdEfghIjklMnopQrstUvwxYzabCdefGhijKl1z y", {"AbcdEfghIjklMnopQrstUvwxYzabCdefGhijKl1z"}),
     ],
 )
 def test_what_is_found_as_a_credential_inside_text(text: str, found: set[str]) -> None:

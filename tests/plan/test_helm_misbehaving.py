@@ -112,7 +112,8 @@ def test_helm_version_that_misbehaves_is_refused(
     binary.write_text(script)
     binary.chmod(0o755)
     monkeypatch.setenv("HELM", str(binary))
-    monkeypatch.setenv("HOMELAB_HELM_TIMEOUT", "0.2")
+    # the short deadline only where it is the subject: a loaded CI runner must not time out the others
+    monkeypatch.setenv("HOMELAB_HELM_TIMEOUT", "0.2" if answer is None else "10")
     with pytest.raises(helm.HelmError) as err:
         helm.find()
     expected = {

@@ -142,3 +142,16 @@ def test_what_counts_as_a_rendering(tmp_path: Path) -> None:
     assert (marked / output.MARKER).is_file()
     assert output.forget(root / "rendered", "main", root) == legacy
     assert not legacy.exists()
+
+
+def test_a_rendered_folder_that_is_a_link_holds_no_renderings_but_marked_ones(tmp_path: Path) -> None:
+    """Found by review: rendered/ linked to $HOME made every <stack> folder there removable."""
+    home = tmp_path / "home"
+    mine = home / "main"
+    keepsake(mine)
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "rendered").symlink_to(home)
+    assert output.is_rendering(root / "rendered" / "main", root) is False
+    assert output.forget(root / "rendered", "main", root) is None
+    assert (mine / "notes.txt").read_text() == "mine\n"

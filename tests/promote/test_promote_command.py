@@ -232,7 +232,7 @@ def test_refuses_a_source_token_that_is_a_mapping_but_not_an_encrypted_secret(
         ("      replicas: 2\n      drainTimeout", "      replicas: true\n      drainTimeout", "true -> 2"),
         ("      replicas: 2\n      drainTimeout", "      replicas: &r false\n      drainTimeout", "false -> 2"),
         ("      replicas: 2\n      drainTimeout", '      replicas: ""\n      drainTimeout', '"" -> 2'),
-        ("      replicas: 2\n      drainTimeout", "      replicas: {n: 2}\n      drainTimeout", '{"n": 2} -> 2'),
+        ("      replicas: 2\n      drainTimeout", "      replicas: {x: 2}\n      drainTimeout", '{"x": 2} -> 2'),
         ("      replicas: 2\n      drainTimeout", "      replicas: [2]\n      drainTimeout", "[2] -> 2"),
     ],
     ids=["float", "bool", "anchored-bool", "empty-string", "mapping", "list"],
