@@ -14,8 +14,8 @@ Gateway's CRDs) never pass through it: their entries stay unmatched and are refu
 
 :meth:`Imports.finish` runs after the last resource: an entry that matched nothing is refused
 then (the offline plan refuses it; under the CLI, the preview `pulumi up` runs first fails
-before anything changes), and while the file exists every run says to delete it once an update
-has imported its resources.
+before anything changes, unless it runs with ``--skip-preview``), and while the file exists
+every run says to delete it once an update has imported its resources.
 """
 
 from __future__ import annotations

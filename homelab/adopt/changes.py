@@ -8,7 +8,7 @@ Kubernetes object is applied with the fields the program sets, so only those cou
 
 Secrets are never shown: a value the program marks secret, a value under a key that names one
 (``token``, ``password``, ``apiKey``...), and a value that looks like a credential
-(:func:`homelab.config.credentials.looks_like_credential`) show as ``[secret]``. The plan's
+(:func:`homelab.config.credentials.credentials_in`) show as ``[secret]``. The plan's
 provider answers are mocks (``mock-...``, homelab/plan/mock_monitor.py): :class:`Known` puts the
 real ones in (the zone id, the tunnel id) once Cloudflare has been read; what only ``up`` learns
 (a token's hash on a pod template) shows as ``[known at up]`` and is counted only where nothing runs.
@@ -22,7 +22,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from homelab.config.credentials import looks_like_credential
+from homelab.config.credentials import credentials_in
 from homelab.config.policy import SECRET_SHOWN
 
 UNSET = "(unset)"
@@ -78,7 +78,7 @@ def _secret(path: str, *values: Any) -> bool:
     last = _last_key(path)
     if SECRET_SHOWN in values or (_SECRET_KEY.search(last) and not last.endswith(("Name", "Ref", "name"))):
         return True
-    return any(isinstance(v, str) and looks_like_credential(v) for v in values)
+    return any(isinstance(v, str) and bool(credentials_in(v)) for v in values)
 
 
 def show(value: Any) -> str:

@@ -78,26 +78,25 @@ def judge_tunnel(exp: Expected, target: CloudflareTarget, tunnels: list[Obj]) ->
     tunnel_id, source = str(tunnel.get("id")), str(tunnel.get("config_src") or "local")
     seen = f"{tunnel.get('status') or 'unknown'}, created {str(tunnel.get('created_at') or '?')[:10]}"
     if source != "cloudflare":
-        return blocked(
-            CF_OBJECTS,
-            name,
+        why = (
             f"tunnel {tunnel_id} is locally managed (config_src {source}; {seen}), the program's is remotely "
-            f"managed (config_src cloudflare): that forces a new tunnel, and adopting it without one is unconfirmed "
-            f"({ADOPTING})",
-            "the safe path is a new tunnel beside it: set homelab:cluster.cloudflare.tunnelName to a new name "
-            f"(pulumi config set --path --stack {exp.stack} homelab:cluster.cloudflare.tunnelName {target.name}-2) "
-            f"and run adopt again; keep the import of record {exp.tunnel_hostname}: up creates the new tunnel and "
-            "moves the CNAME to it in place; then stop the old cloudflared and "
-            f"`cloudflared tunnel delete {target.name}`",
+            f"managed (config_src cloudflare): that forces a new tunnel, and adopting it without one is unconfirmed"
         )
-    return importable(
+    else:
+        why = (
+            f"tunnel {tunnel_id} is remotely managed ({seen}), but an import leaves config_src unset and the program "
+            "sets it to cloudflare, which forces a new tunnel: importing it would replace it (a new id, its "
+            "connections cut)"
+        )
+    return blocked(
         CF_OBJECTS,
         name,
-        Entry(target.resource, TUNNEL, f"{target.scope}/{tunnel_id}"),
-        f"remotely managed (config_src cloudflare), {seen}",
-        ("tunnel_secret: [secret] -> [secret] (a new one: the tunnel secret cannot be read back)",),
-        "the first up sets a new tunnel secret, in place: running cloudflared stay connected, one restarted with the "
-        f"old token cannot connect; the program's cloudflared gets the new token ({ADOPTING})",
+        f"{why} ({ADOPTING})",
+        "the safe path is a new tunnel beside it: set homelab:cluster.cloudflare.tunnelName to a new name "
+        f"(pulumi config set --path --stack {exp.stack} homelab:cluster.cloudflare.tunnelName {target.name}-2) "
+        f"and run adopt again; keep the import of record {exp.tunnel_hostname}: up creates the new tunnel, points "
+        "the program's cloudflared at it and moves the CNAME to it in place (whether requests fail while the pods "
+        f"roll is unconfirmed); then `cloudflared tunnel delete {target.name}`",
     )
 
 

@@ -116,7 +116,8 @@ def judge_object(
     if path and any(line.startswith(path) for line in changes):
         fixes.append(f"{path} is immutable: Kubernetes refuses the change, so the update fails or replaces the object")
     managers = _managers(meta)
-    if changes and managers:
+    # a Secret's data is never read, and the first up always writes the stack's own into it
+    if (changes or target.kind == "Secret") and managers:
         fixes.append(
             f"{', '.join(managers)} {'owns' if len(managers) == 1 else 'own'} fields up changes: a server-side "
             "apply conflict unless "

@@ -42,6 +42,7 @@ from homelab.config.reader import is_stack_name, stack_files
 from homelab.errors import HomelabError
 from homelab.plan import helm, helm_storage, mockrun, namespaces, output, render, render_check, schema_check
 from homelab.plan.charts import ChartError
+from homelab.plan.imports_check import import_refusal
 from homelab.plan.mockrun import Plan, Registration
 
 RENDERED = mockrun.ROOT / "rendered"
@@ -298,6 +299,9 @@ def _plan(args: argparse.Namespace) -> int:
     if duplicates:
         lines = "\n  - ".join(duplicates)
         return _refuse(f"two resources of the plan write the same Kubernetes object:\n  - {lines}", out, stack, root)
+    wrong = import_refusal(plan, root)
+    if wrong:
+        return _refuse(wrong, out, stack, root)
 
     print("\n".join(tree(plan)))
     counts = Counter((top.type, top.name) for r in plan.resources if (top := plan.component_of(r)) is not None)

@@ -106,16 +106,22 @@ REPORT = [
     "Kustomization flux-system/cluster-apps",
     "  WARN  Secret cert-manager/cloudflare-api-token      importable as "
     "cert-manager/cloudflare-api-token: Flux Kustomization flux-system/cluster-apps",
-    "                                                      fix: its data is not read here: the first "
-    "up writes the stack's own into it",
+    "                                                      fix: kustomize-controller owns fields up "
+    'changes: a server-side apply conflict unless pulumi.com/patchForce: "true" (or the provider\'s '
+    'enablePatchForce) takes them over (DESIGN.md "Adopting a running homelab"); its data is not read here: '
+    "the first up writes the stack's own into it",
     "  WARN  Secret network/cloudflared-tunnel             importable as network/cloudflared-tunnel: "
     "Flux Kustomization flux-system/cluster-apps",
-    "                                                      fix: its data is not read here: the first "
-    "up writes the stack's own into it",
+    "                                                      fix: kustomize-controller owns fields up "
+    'changes: a server-side apply conflict unless pulumi.com/patchForce: "true" (or the provider\'s '
+    'enablePatchForce) takes them over (DESIGN.md "Adopting a running homelab"); its data is not read here: '
+    "the first up writes the stack's own into it",
     "  WARN  Secret network/external-dns-cloudflare        importable as "
     "network/external-dns-cloudflare: Flux Kustomization flux-system/cluster-apps",
-    "                                                      fix: its data is not read here: the first "
-    "up writes the stack's own into it",
+    "                                                      fix: kustomize-controller owns fields up "
+    'changes: a server-side apply conflict unless pulumi.com/patchForce: "true" (or the provider\'s '
+    'enablePatchForce) takes them over (DESIGN.md "Adopting a running homelab"); its data is not read here: '
+    "the first up writes the stack's own into it",
     "  WARN  objects of Chart network/envoy-gateway-crds   2 of 2 objects there (no owner label): a "
     "helm.v4.Chart's objects cannot take the import option from this program",
     "                                                      fix: the first `pulumi up` needs "
@@ -126,26 +132,18 @@ REPORT = [
     "its kind",
     "",
     "Cloudflare objects",
-    "  WARN  tunnel homelab-main                           importable as "
-    "0123456789abcdef0123456789abcdef/f70ff985-a4ef-4643-bbbc-4a0ed4fc8415: remotely managed "
-    "(config_src cloudflare), healthy, created 2025-06-01; the first up changes 1 field (below)",
-    "                                                      fix: the first up sets a new tunnel "
-    "secret, in place: running cloudflared stay connected, one restarted with the old token cannot "
-    'connect; the program\'s cloudflared gets the new token (DESIGN.md "Adopting a running homelab")',
-    "  WARN  tunnel configuration homelab-main             importable as "
-    "0123456789abcdef0123456789abcdef/f70ff985-a4ef-4643-bbbc-4a0ed4fc8415: the tunnel's ingress "
-    "rules",
-    "                                                      fix: the first up replaces the tunnel's "
-    "ingress rules with the program's (not read here: dashboard, Networks > Tunnels > homelab-main)",
+    "  PASS  tunnel homelab-main                           absent: up creates it, remotely managed, in account "
+    "0123456789abcdef0123456789abcdef",
+    "  PASS  tunnel configuration homelab-main             absent: up creates it with the tunnel",
     "  WARN  record external.example.com                   importable as "
     "023e105f4ecef8ad9ca31a8372d0c353/372e67954025e0ba6aaa6d586b9e0b59: CNAME to "
-    "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415.cfargotunnel.com, proxied; the first up changes 1 field "
+    "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415.cfargotunnel.com, proxied; the first up changes 2 fields "
     "(below)",
     "                                                      fix: external-dns owns it: TXT "
     "k8s.cname-external.example.com (owner default); delete the TXT record(s) in the dashboard (DNS "
     "> Records of example.com) right after the import, so only Pulumi manages it",
     "",
-    "36 checks: 25 PASS, 11 WARN, 0 FAIL",
+    "36 checks: 27 PASS, 9 WARN, 0 FAIL",
     "",
     "What the first up changes on what runs (program's value on the right; secrets never shown)",
     "  Helm release kube-system/cilium (revision 2, chart cilium 1.19.1)",
@@ -165,12 +163,11 @@ REPORT = [
     "  objects of Chart network/envoy-gateway-crds, taken over with server-side apply",
     "    CustomResourceDefinition gatewayclasses.gateway.networking.k8s.io",
     "    CustomResourceDefinition envoyproxies.gateway.envoyproxy.io",
-    "  tunnel homelab-main",
-    "    tunnel_secret: [secret] -> [secret] (a new one: the tunnel secret cannot be read back)",
     "  record external.example.com",
     '    comment: null -> "Cloudflare Tunnel homelab-main (managed by Pulumi, homelab)"',
+    '    content: "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415.cfargotunnel.com" -> "<the new tunnel\'s id>.cfargotunnel.com"',
     "",
-    "Import plan: wrote main.imports.yaml: 31 imports (the lines 'importable as' above). Next:",
+    "Import plan: wrote main.imports.yaml: 29 imports (the lines 'importable as' above). Next:",
     "  1. review it and the changes above, then commit it",
     "  2. before `pulumi up`, stop Flux reconciling what is imported (a suspended HelmRelease "
     "deleted later leaves its release and objects; mark what is kept kustomize.toolkit.fluxcd.io/prune: "
@@ -184,7 +181,7 @@ REPORT = [
     "       flux --context main suspend kustomization cluster-apps -n flux-system",
     "  3. the first `pulumi up` needs PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true: objects of Chart "
     "network/envoy-gateway-crds (above)",
-    "  4. make plan STACK=main, then pulumi preview --stack main: it should import 31 resources and "
+    "  4. make plan STACK=main, then pulumi preview --stack main: it should import 29 resources and "
     "change only what is listed above; if preview fails an imported release with 'non-absolute URLs "
     "should be in form of repo_name/path_to_chart', that is pulumi-kubernetes#3502 (open; DESIGN.md "
     '"Adopting a running homelab")',
@@ -283,12 +280,6 @@ IMPORT_PLAN = [
     "  - resource: external-dns-cloudflare-token",
     "    type: kubernetes:core/v1:Secret",
     "    id: network/external-dns-cloudflare",
-    "  - resource: cloudflare-tunnel-tunnel",
-    "    type: cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared",
-    "    id: 0123456789abcdef0123456789abcdef/f70ff985-a4ef-4643-bbbc-4a0ed4fc8415",
-    "  - resource: cloudflare-tunnel-config",
-    "    type: cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
-    "    id: 0123456789abcdef0123456789abcdef/f70ff985-a4ef-4643-bbbc-4a0ed4fc8415",
     "  - resource: cloudflare-tunnel-dns",
     "    type: cloudflare:index/dnsRecord:DnsRecord",
     "    id: 023e105f4ecef8ad9ca31a8372d0c353/372e67954025e0ba6aaa6d586b9e0b59",
@@ -303,7 +294,7 @@ def test_an_adoptable_homelab_is_reported_and_its_import_plan_written(adopt: tup
     assert out.split("\n") == [line.replace("{url}", lab.api.url) for line in REPORT]
     assert lab.imports.read_text() == "\n".join(IMPORT_PLAN)
     plan = read_import_plan(lab.imports, "main")  # what the program reads back
-    assert plan is not None and len(plan.entries) == 31
+    assert plan is not None and len(plan.entries) == 29
     # Secrets: the program's read as metadata only, Helm's each deployed revision whole, no other
     whole = sorted(p for _, p in lab.api.requests if "/secrets/" in p and lab.api.accepts[p] != METADATA)
     assert whole == sorted(
@@ -341,15 +332,15 @@ def test_json_and_a_second_run_that_replaces_its_own_plan(adopt: tuple[Adopt, Ru
         ],
     }
     plan = found["import_plan"]
-    assert (plan["file"], plan["written"], len(plan["imports"])) == ("main.imports.yaml", True, 31)
+    assert (plan["file"], plan["written"], len(plan["imports"])) == ("main.imports.yaml", True, 29)
     assert plan["imports"][0] == {
         "resource": "cert-manager-release",
         "type": "kubernetes:helm.sh/v3:Release",
         "id": "cert-manager/cert-manager",
     }
     assert plan["message"][0] == (
-        "Import plan: wrote main.imports.yaml: 31 imports (the lines 'importable as' above), replacing the one "
-        "of an earlier run (31 imports). Next:"
+        "Import plan: wrote main.imports.yaml: 29 imports (the lines 'importable as' above), replacing the one "
+        "of an earlier run (29 imports). Next:"
     )
     assert lab.imports.read_text() == "\n".join(IMPORT_PLAN)
 
@@ -434,3 +425,20 @@ def test_the_wrong_context_is_refused_and_nothing_written(
         "Import plan: nothing written: not everything could be judged (cluster identity): do what the FAIL lines "
         "above say, then run adopt again"
     )
+
+
+def test_the_offline_plan_imports_what_adopt_wrote(
+    adopt: tuple[Adopt, Run], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's 'done when': adopt's import plan, read by the program, shows as imports."""
+    lab, run = adopt
+    assert run("--stack", "main")[0] == 0
+    outcome = lab.project.plan("main", capsys=capsys)
+    assert outcome.code == 0, outcome.err
+    imported = {(r.type, r.name): r.import_id for r in outcome.registered if r.import_id}
+    assert len(imported) == 29
+    assert imported[("kubernetes:helm.sh/v3:Release", "cilium-release")] == "kube-system/cilium"
+    assert imported[("cloudflare:index/dnsRecord:DnsRecord", "cloudflare-tunnel-dns")] == (
+        "023e105f4ecef8ad9ca31a8372d0c353/372e67954025e0ba6aaa6d586b9e0b59"
+    )
+    assert outcome.out.splitlines()[0] == "stack main: 45 resources (29 imported, the rest created)"

@@ -92,7 +92,7 @@ def test_external_dns_under_flux_s_name_is_not_adoptable_and_the_rest_is(adopt: 
         )
     ]
     _, plan = rows(out)
-    assert (plan["written"], len(plan["imports"])) == (True, 30)
+    assert (plan["written"], len(plan["imports"])) == (True, 28)
     assert "external-dns-release" not in {e["resource"] for e in plan["imports"]}
     assert plan["message"][-1] == (
         "  5. 1 resource is not adoptable as is (FAIL above): do what each says before `pulumi up`, then run "
@@ -230,7 +230,7 @@ def test_two_records_for_the_tunnel_s_name_are_not_adoptable(adopt: tuple[Adopt,
         )
     ]
     plan = rows(out)[1]
-    assert (plan["written"], len(plan["imports"])) == (True, 30)
+    assert (plan["written"], len(plan["imports"])) == (True, 28)
 
 
 def test_a_read_refused_writes_nothing(adopt: tuple[Adopt, Run]) -> None:
@@ -316,19 +316,44 @@ def test_a_release_helm_could_not_upgrade_or_of_another_chart_is_not_adoptable(e
     )
 
 
-def test_a_locally_managed_tunnel_is_not_adoptable_and_its_configuration_goes_with_it(exp: Expected) -> None:
+SAFE_PATH = (
+    "the safe path is a new tunnel beside it: set homelab:cluster.cloudflare.tunnelName to a new name "
+    "(pulumi config set --path --stack main homelab:cluster.cloudflare.tunnelName homelab-main-2) and run "
+    "adopt again; keep the import of record external.example.com: up creates the new tunnel, points the program's "
+    "cloudflared at it and moves the CNAME to it in place (whether requests fail while the pods roll is "
+    "unconfirmed); then `cloudflared tunnel delete homelab-main`"
+)
+
+
+@pytest.mark.parametrize(
+    ("config_src", "why"),
+    [
+        (
+            "local",
+            f"tunnel {TUNNEL_ID} is locally managed (config_src local; healthy, created 2025-06-01), the program's is "
+            "remotely managed (config_src cloudflare): that forces a new tunnel, and adopting it without one is "
+            "unconfirmed",
+        ),
+        (
+            "cloudflare",
+            f"tunnel {TUNNEL_ID} is remotely managed (healthy, created 2025-06-01), but an import leaves config_src "
+            "unset and the program sets it to cloudflare, which forces a new tunnel: importing it would replace it "
+            "(a new id, its connections cut)",
+        ),
+    ],
+)
+def test_a_tunnel_of_the_program_s_name_is_not_adoptable_and_its_configuration_goes_with_it(
+    exp: Expected, config_src: str, why: str
+) -> None:
+    """DESIGN.md: config_src forces a new tunnel when set, and an import leaves it unset."""
     target = CloudflareTarget("tunnel", "homelab-main", ACCOUNT, "cloudflare-tunnel-tunnel")
-    found = judge_tunnel(exp, target, [tunnel("local", remote_config=False)])
+    found = judge_tunnel(exp, target, [tunnel(config_src, remote_config=config_src == "cloudflare")])
     assert (found.check.status.value, found.check.evidence, found.check.fix) == (
         "FAIL",
-        f"not adoptable as is: tunnel {TUNNEL_ID} is locally managed (config_src local; healthy, created "
-        "2025-06-01), the program's is remotely managed (config_src cloudflare): that forces a new tunnel, and "
-        f"adopting it without one is unconfirmed ({ADOPTING})",
-        "the safe path is a new tunnel beside it: set homelab:cluster.cloudflare.tunnelName to a new name "
-        "(pulumi config set --path --stack main homelab:cluster.cloudflare.tunnelName homelab-main-2) and run "
-        "adopt again; keep the import of record external.example.com: up creates the new tunnel and moves the "
-        "CNAME to it in place; then stop the old cloudflared and `cloudflared tunnel delete homelab-main`",
+        f"not adoptable as is: {why} ({ADOPTING})",
+        SAFE_PATH,
     )
+    assert found.entry is None
     config = judge_config(target, "cloudflare-tunnel-config", found).check
     assert (config.name, config.status.value, config.evidence) == (
         "tunnel configuration homelab-main",

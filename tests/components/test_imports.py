@@ -87,3 +87,21 @@ def test_another_stacks_import_plan_is_refused_before_anything_is_registered(
         "(staging.imports.yaml); run `make adopt STACK=staging` again, or delete staging.imports.yaml\n"
         "nothing written\n"
     )
+
+
+def test_an_id_that_names_another_object_is_refused(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stale or hand-edited plan: the import would read that object and the update replace it."""
+    (project.root / "main.imports.yaml").write_text(
+        PLAN.replace("id: kube-system/cilium", "id: default/not-cilium").replace(ACCOUNT, "f" * 32)
+    )
+    outcome = project.plan("main", capsys=capsys)
+    assert outcome.code == 2
+    assert outcome.err == (
+        "error: the import plan points resources at other objects:\n"
+        "  - main.imports.yaml:3: cilium-release: id 'default/not-cilium' names another object than the program's "
+        "'kube-system/cilium': the import would read that one and the update replace it\n"
+        f"  - main.imports.yaml:9: cloudflare-tunnel-tunnel: id '{'f' * 32}/{TUNNEL_ID}' is not in the stack's "
+        f"account {ACCOUNT}\n"
+        "run `make adopt STACK=main` again, or fix those ids\n"
+        "nothing written\n"
+    )

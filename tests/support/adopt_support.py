@@ -226,7 +226,9 @@ def flux_account() -> CloudflareState:
         record("CNAME", "external.example.com", f"{TUNNEL_ID}.cfargotunnel.com"),
         record("TXT", "k8s.cname-external.example.com", owner, TXT_ID, proxied=False),
     ]
-    return CloudflareState(zones=[zone], tunnels=[tunnel()], records={ZONE_ID: records})
+    # the tunnel Flux's cloudflared runs is named otherwise than the program's: a tunnel of the program's
+    # name cannot be adopted (judge_tunnel), so a Flux user names the program's a new one first (README)
+    return CloudflareState(zones=[zone], tunnels=[tunnel(name="homelab")], records={ZONE_ID: records})
 
 
 Run = Callable[..., tuple[int, str, str]]
