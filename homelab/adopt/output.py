@@ -87,7 +87,13 @@ def conclude(exp: Expected, findings: Sequence[Finding], path: Path, previous: I
     missing = _incomplete(findings)
     if missing:
         said = f"Import plan: nothing written: not everything could be judged ({', '.join(missing)}): "
-        return Outcome(None, (), (said + "do what the FAIL lines above say, then run adopt again",))
+        lines = [said + "do what the FAIL lines above say, then run adopt again"]
+        if previous is not None:
+            lines.append(
+                f"{name} of an earlier run is still there ({len(previous.entries)} imports) and the program "
+                "imports what it lists: delete it if it no longer holds"
+            )
+        return Outcome(None, (), tuple(lines))
     if not entries:
         lines = [
             "Import plan: nothing written: nothing that runs is importable (every resource is absent or "

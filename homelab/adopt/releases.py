@@ -200,6 +200,21 @@ def _elsewhere(exp: Expected, target: HelmTarget, other: Stored, owner: FluxOwne
     )
 
 
+def _several_elsewhere(target: HelmTarget, others: list[Stored]) -> Finding:
+    """The chart runs as several releases (one per DNS provider, say): which one the program
+    replaces is the user's call, so no uninstall command is offered."""
+    names = ", ".join(_where(o) for o in others)
+    return blocked(
+        RELEASES,
+        target.label,
+        f"chart {others[0].chart} runs as {len(others)} Helm releases ({names}); the program "
+        f"installs it as {target.namespace}/{target.name}, and Helm cannot rename a release",
+        f"an import under another name or namespace is a replace: uninstall + install ({ADOPTING}). Decide which "
+        f"of them {target.name} replaces, uninstall that one before `pulumi up` (what it runs stops until up has "
+        f"installed {target.name}), then run adopt again",
+    )
+
+
 def judge(
     exp: Expected,
     target: HelmTarget,
@@ -286,12 +301,15 @@ def release_findings(exp: Expected, kube: Kube, plan: Plan, targets: list[HelmTa
         try:
             history = storage.history(target)
             if not history:
-                other = next((o for o in storage.others(mine) if o.chart == want[0]), None)
-                if other is None:
+                candidates = [o for o in storage.others(mine) if o.chart == want[0]]
+                if not candidates:
                     out.append(absent_release(target))
-                    continue
-                owner = storage.flux(other.revision.namespace, other.revision.release)
-                out.append(_elsewhere(exp, target, other, owner))
+                elif len(candidates) > 1:
+                    out.append(_several_elsewhere(target, candidates))
+                else:
+                    other = candidates[0]
+                    owner = storage.flux(other.revision.namespace, other.revision.release)
+                    out.append(_elsewhere(exp, target, other, owner))
                 continue
             deployed = [r for r in history if r.status == "deployed"]
             stored = storage.read(deployed[-1]) if deployed else None

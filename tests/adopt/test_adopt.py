@@ -442,3 +442,24 @@ def test_the_offline_plan_imports_what_adopt_wrote(
         "023e105f4ecef8ad9ca31a8372d0c353/372e67954025e0ba6aaa6d586b9e0b59"
     )
     assert outcome.out.splitlines()[0] == "stack main: 45 resources (29 imported, the rest created)"
+
+
+def test_an_earlier_plan_left_in_place_is_named_when_nothing_could_be_judged(
+    adopt: tuple[Adopt, Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: the program keeps importing what it lists, so the user must hear of it."""
+    lab, run = adopt
+    assert run("--stack", "main")[0] == 0
+    before = lab.imports.read_text()
+    monkeypatch.setenv(
+        "KUBECONFIG", str(write_kubeconfig(tmp_path / "config", {"main": f"http://127.0.0.1:{closed_port()}"}))
+    )
+    code, out, _ = run("--stack", "main")
+    assert (code, lab.imports.read_text()) == (1, before)
+    assert out.split("\n")[-3:] == [
+        "Import plan: nothing written: not everything could be judged (cluster main): do what the FAIL lines "
+        "above say, then run adopt again",
+        "main.imports.yaml of an earlier run is still there (29 imports) and the program imports what it lists: "
+        "delete it if it no longer holds",
+        "",
+    ]

@@ -100,6 +100,39 @@ def test_external_dns_under_flux_s_name_is_not_adoptable_and_the_rest_is(adopt: 
     )
 
 
+def test_a_chart_that_runs_as_two_releases_gets_no_uninstall_command(adopt: tuple[Adopt, Run]) -> None:
+    """Found by review: which of them the program replaces is the user's call."""
+    lab, run = adopt
+    secrets, flux = releases(lab)
+    values = {"provider": {"name": "cloudflare"}}
+    moved = [s for s in secrets if s["metadata"]["labels"]["name"] == "external-dns-cloudflare"]
+    for s in moved:
+        del lab.api.kube[f"/api/v1/namespaces/network/secrets/{s['metadata']['name']}"]
+    install(
+        lab.api.kube,
+        [s for s in secrets if s not in moved]
+        + [
+            release_secret("cloudflare-dns", "network", "external-dns", "1.15.2", values, 3, "deployed"),
+            release_secret("pihole-dns", "network", "external-dns", "1.15.2", values, 1, "deployed"),
+        ],
+        [r for r in flux if r["metadata"]["name"] != "external-dns-cloudflare"],
+    )
+    code, out, _ = run("--stack", "main", "--json")
+    assert code == 1
+    assert failing(out) == [
+        (
+            "Helm release network/external-dns-cloudflare",
+            "FAIL",
+            "not adoptable as is: chart external-dns runs as 2 Helm releases (network/cloudflare-dns, "
+            "network/pihole-dns); the program installs it as network/external-dns-cloudflare, and Helm cannot rename "
+            "a release",
+            f"an import under another name or namespace is a replace: uninstall + install ({ADOPTING}). Decide which "
+            "of them external-dns-cloudflare replaces, uninstall that one before `pulumi up` (what it runs stops "
+            "until up has installed external-dns-cloudflare), then run adopt again",
+        )
+    ]
+
+
 HALF_EMPTY_PLAN = """\
 # Written by `homelab adopt --stack main`: the resources the next `pulumi up` imports instead of
 # creating (README "Adopting a running homelab"). Review it, commit it, check it with
