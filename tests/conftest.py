@@ -14,6 +14,7 @@ import gc
 import io
 import os
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, settings
 from homelab.plan import charts, helm, mockrun
 from homelab.plan import command as plan_cmd
 from homelab.plan.mockrun import Plan, Registration
+from tests.support import render_cache
 
 #: Property-based tests (Hypothesis): a few derandomized examples in `make test` (the same ones
 #: every run, so the suite stays deterministic and within its time); `make fuzz` runs many more
@@ -35,7 +37,7 @@ from homelab.plan.mockrun import Plan, Registration
 #: into a regression case).
 settings.register_profile(
     "default",
-    max_examples=5,
+    max_examples=4,
     derandomize=True,
     deadline=timedelta(seconds=10),
     database=None,
@@ -86,8 +88,18 @@ def pytest_configure(config: pytest.Config) -> None:
     """The session keeps large objects alive on purpose (each stack's plan, the rendered charts,
     a process's renders and validations): with Python's default thresholds the collector walks
     them again and again. Collecting less often took the suite from 25.5 to 22 s on 2 cores
-    (measured twice each); what is collected, and when a test sees it, does not change."""
+    (measured twice each); what is collected, and when a test sees it, does not change.
+
+    And one render of each chart per run (tests/support/render_cache.py): the first process makes
+    the folder, xdist's workers inherit it through the environment."""
     gc.set_threshold(100_000, 50, 100)
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        return  # `make mutate`: a mutant may change what renders
+    if render_cache.ENV not in os.environ:
+        folder = tempfile.mkdtemp(prefix="homelab-test-renders-")
+        os.environ[render_cache.ENV] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    render_cache.install(Path(os.environ[render_cache.ENV]))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
