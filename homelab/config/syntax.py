@@ -83,6 +83,8 @@ def is_below(name: str, parent: str) -> bool:
 
 def go_duration(text: str) -> float | None:
     """Seconds of a Go duration (``15s``, ``1m30s``, ``1.5h``), None when Go would refuse it."""
+    if text == "0":
+        return 0.0  # time.ParseDuration's one unitless duration
     pos, total = 0, 0.0
     while pos < len(text):
         match = _GO_DURATION_PART.match(text, pos)
