@@ -41,6 +41,8 @@ _TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]{24,}")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SCHEME = re.compile(r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})")
+#: The password of a URL's userinfo (``https://user:<password>@host``), whatever it looks like.
+_USERINFO = re.compile(r"://[^/\s:@]+:([^/\s@]{3,})@")
 #: A Cloudflare global API key: exactly 37 hex digits (40 and 64 are commit ids and digests).
 _GLOBAL_KEY = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{37}(?![0-9a-fA-F])")
 
@@ -66,6 +68,7 @@ def credentials_in(text: str) -> set[str]:
     inside a longer value (``Bearer <token>``, a URL with a key in it) is found too."""
     found = {m.group() for m in _JWT.finditer(text)}
     found |= {m[1] for m in _SCHEME.finditer(text) if _scheme_token(m[1])}
+    found |= {m[1] for m in _USERINFO.finditer(text)}
     found |= {m.group() for m in _GLOBAL_KEY.finditer(text)}
     found |= {m.group() for m in _TOKEN_RUN.finditer(text) if _is_random(m.group())}
     found |= {m.group() for m in _BASE64_RUN.finditer(text) if _is_random(m.group())}

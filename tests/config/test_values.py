@@ -157,6 +157,9 @@ TOKEN = "Xq7vR2mN9pL4kT8wZ3yB6cD1fG5hJ0sA-uE_iO2r"
         ("sha256:" + "ab" * 32, set()),  # digests and commit ids stay readable
         ("commit 0123456789abcdef0123456789abcdef01234567", set()),
         ("kubernetes-admin-main-2024", set()),
+        # found by review: a URL's password, short or not token-like, is a credential too
+        ("proxy: https://homelab:hunter2@proxy.lan:3128/", {"hunter2"}),
+        ("see https://example.com/a:b@c and mailto:x@example.com", set()),
         # found by review: English after the scheme words, in the CRDs' descriptions
         ("HTTP Basic authentication with Basic constraints", set()),
         # a 40-character token with fewer than 3 digits (about 4% of random ones)
