@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -156,7 +155,7 @@ def release_chart(inputs: dict) -> Chart:
     return Chart(chart=str(inputs["chart"]), version=str(inputs["version"]), repo=str(repo))
 
 
-def pull(charts: Iterable[Chart], helm: Path | str, cache: Path = CACHE, lock_path: Path = LOCK) -> list[str]:
+def pull(charts: Iterable[Chart], helm_path: Path | str, cache: Path = CACHE, lock_path: Path = LOCK) -> list[str]:
     """`helm pull` every chart not yet cached into ``cache``; record digests in ``lock_path``."""
     full = read_lock(lock_path)
     lock = full[REGISTRY]
@@ -166,10 +165,13 @@ def pull(charts: Iterable[Chart], helm: Path | str, cache: Path = CACHE, lock_pa
         target = cache / chart.file
         if not target.is_file():
             with tempfile.TemporaryDirectory(dir=cache) as tmp:
-                done = subprocess.run(chart.pull_command(helm, Path(tmp)), capture_output=True, text=True, check=False)
+                # the same deadline and process-group kill as every helm call (helm.run): a registry
+                # that never answers stops the command instead of holding it
+                what = f"helm pull {chart.source} {chart.version}"
+                done = helm.run(chart.pull_command(helm_path, Path(tmp)), what, "a chart downloads in seconds")
                 pulled = Path(tmp) / chart.file
                 if done.returncode != 0 or not pulled.is_file():
-                    raise ChartError(f"helm pull {chart.source} {chart.version}: {done.stderr.strip() or 'no package'}")
+                    raise ChartError(f"{what}: {done.stderr or 'no package'}")
                 digest = sha256(pulled)
                 if chart.file in lock and lock[chart.file] != digest:
                     raise ChartError(

@@ -475,3 +475,20 @@ def test_the_shared_packages_are_the_ones_the_lock_records(tmp_path: Path) -> No
         charts.locate(charts.Chart("coredns", "1.46.2"), mine)
     (mine / "coredns-9.9.9.tgz").write_bytes(b"unrecorded: yours to trust")
     assert charts.locate(charts.Chart("coredns", "9.9.9"), mine) == mine / "coredns-9.9.9.tgz"
+
+
+def test_a_pull_that_never_ends_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make charts` against a registry that never answers: helm's deadline, as for every call."""
+    stand_in = tmp_path / "helm"
+    stand_in.write_text("#!/bin/sh\nsleep 30\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("HOMELAB_HELM_TIMEOUT", "0.2")
+    chart = charts.Chart("coredns", "1.46.2", "https://coredns.github.io/helm")
+    with pytest.raises(helm.HelmError) as err:
+        charts.pull([chart], stand_in, tmp_path / "charts", tmp_path / "charts.lock")
+    assert str(err.value) == (
+        f"helm pull https://coredns.github.io/helm/coredns 1.46.2: {stand_in} did not finish within 0.2 s and was "
+        "stopped (a chart downloads in seconds); check that binary (HELM= names another), or on a slower machine "
+        "raise HOMELAB_HELM_TIMEOUT=<seconds>"
+    )
+    assert not (tmp_path / "charts" / "coredns-1.46.2.tgz").exists()
