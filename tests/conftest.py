@@ -37,7 +37,7 @@ from tests.support import render_cache
 #: into a regression case).
 settings.register_profile(
     "default",
-    max_examples=4,
+    max_examples=3,
     derandomize=True,
     deadline=timedelta(seconds=10),
     database=None,
