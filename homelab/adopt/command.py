@@ -18,7 +18,6 @@ config, a plan the program refuses, an import file there that is another stack's
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import replace
 
@@ -31,10 +30,10 @@ from homelab.config.imports import ImportFileError, import_file, read_import_pla
 from homelab.config.reader import stack_file
 from homelab.doctor import credentials, report
 from homelab.doctor.checks_cloudflare import with_api
-from homelab.doctor.cloudflare_api import BASE_URL_ENV, Api
+from homelab.doctor.cloudflare_api import Api
 from homelab.doctor.command import stack_parser
 from homelab.doctor.expected import Expected, load
-from homelab.doctor.kube import Kube, KubeError, kubeconfig_path
+from homelab.doctor.kube import Kube, KubeError
 from homelab.doctor.preflight import plan_of
 from homelab.doctor.preflight_plan import Renderer, Wanted, chart_renderer, wanted
 from homelab.doctor.report import ACCESS, Check, Status, failed
@@ -131,15 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: the plan failed: {type(exc).__name__}: {exc} (re-run with --debug)", file=sys.stderr)
         return 2
-    env = dict(os.environ)
-    opts = Options(
-        root=args.root,
-        kubeconfig=kubeconfig_path(env),
-        env=env,
-        cloudflare_api=env.get(BASE_URL_ENV) or None,
-        debug=args.debug,
+    opts = Options.live(args.root, args.debug)
+    findings = _redacted(
+        run(exp, wanted(plan), plan, opts, chart_renderer(plan)), [opts.env.get(credentials.TOKEN_ENV, "")]
     )
-    findings = _redacted(run(exp, wanted(plan), plan, opts, chart_renderer(plan)), [env.get(credentials.TOKEN_ENV, "")])
     outcome = output.conclude(exp, findings, path, previous)
     cf = exp.cluster.cloudflare
     title = TITLE.format(stack=exp.stack, context=exp.context, domain=exp.cluster.domain, zone=cf.zone)

@@ -19,16 +19,13 @@ Exit 0 when nothing FAILs, 1 when something does, 2 for bad input (unknown stack
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from homelab.doctor import report
 from homelab.doctor.checks_dns import DEFAULT_NAMESERVER, parse_nameserver
-from homelab.doctor.cloudflare_api import BASE_URL_ENV
 from homelab.doctor.credentials import TOKEN_ENV
 from homelab.doctor.expected import BadInputError, load
-from homelab.doctor.kube import kubeconfig_path
 from homelab.doctor.runner import Options, run
 from homelab.paths import ROOT
 
@@ -69,17 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     except BadInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    env = dict(os.environ)
-    opts = Options(
-        root=args.root,
-        kubeconfig=kubeconfig_path(env),
-        env=env,
-        nameservers=nameservers,
-        probe=args.probe,
-        cloudflare_api=env.get(BASE_URL_ENV) or None,
-        debug=args.debug,
-    )
-    checks = report.redact(run(exp, opts), [env.get(TOKEN_ENV, "")])
+    opts = Options.live(args.root, args.debug, nameservers=nameservers, probe=args.probe)
+    checks = report.redact(run(exp, opts), [opts.env.get(TOKEN_ENV, "")])
     cf = exp.cluster.cloudflare
     title = f"homelab doctor: stack {exp.stack} (context {exp.context}, domain {exp.cluster.domain}, zone {cf.zone})"
     return report.show(checks, title, args.json)

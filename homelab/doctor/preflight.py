@@ -18,7 +18,6 @@ a plan the program refuses).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -44,10 +43,9 @@ from homelab.doctor.checks_preflight import (
     coredns_release,
     release_secrets_path,
 )
-from homelab.doctor.cloudflare_api import BASE_URL_ENV
 from homelab.doctor.command import stack_parser
 from homelab.doctor.expected import Expected, load
-from homelab.doctor.kube import Kube, KubeError, Obj, guarded, kubeconfig_path
+from homelab.doctor.kube import Kube, KubeError, Obj, guarded
 from homelab.doctor.preflight_plan import (
     KubeTarget,
     Renderer,
@@ -244,15 +242,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: the plan failed: {type(exc).__name__}: {exc} (re-run with --debug)", file=sys.stderr)
         return 2
-    env = dict(os.environ)
-    opts = Options(
-        root=args.root,
-        kubeconfig=kubeconfig_path(env),
-        env=env,
-        cloudflare_api=env.get(BASE_URL_ENV) or None,
-        debug=args.debug,
+    opts = Options.live(args.root, args.debug)
+    checks = report.redact(
+        run(exp, wanted(plan), opts, chart_renderer(plan)), [opts.env.get(credentials.TOKEN_ENV, "")]
     )
-    checks = report.redact(run(exp, wanted(plan), opts, chart_renderer(plan)), [env.get(credentials.TOKEN_ENV, "")])
     cf = exp.cluster.cloudflare
     title = TITLE.format(stack=exp.stack, context=exp.context, domain=exp.cluster.domain, zone=cf.zone)
     return report.show(checks, title, args.json, GROUPS)

@@ -9,6 +9,7 @@ skipped; an unexpected failure inside one source is one FAIL line too, never a t
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,11 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from homelab.doctor import checks_cloudflare, checks_dns, credentials
 from homelab.doctor.checks_cluster import cluster_checks
+from homelab.doctor.cloudflare_api import BASE_URL_ENV
 from homelab.doctor.expected import Expected
-from homelab.doctor.kube import Kube, KubeconfigError, KubeError, connect
+from homelab.doctor.kube import Kube, KubeconfigError, KubeError, connect, kubeconfig_path
 from homelab.doctor.report import ACCESS, Check, failed, passed, redact
 
 
@@ -42,6 +45,14 @@ class Options:
     which: Callable[[str], str | None] = shutil.which
     now: Callable[[], datetime] = field(default=_now)
     debug: bool = False
+
+    @classmethod
+    def live(cls, root: Path, debug: bool, **more: Any) -> Options:
+        """The real places, read from this process's environment (the kubeconfig, the Cloudflare
+        API's URL): what doctor, preflight and adopt run with."""
+        env = dict(os.environ)
+        api = env.get(BASE_URL_ENV) or None
+        return cls(root=root, kubeconfig=kubeconfig_path(env), env=env, cloudflare_api=api, debug=debug, **more)
 
 
 @contextmanager
