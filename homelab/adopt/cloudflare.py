@@ -25,7 +25,7 @@ from homelab.adopt.findings import ADOPTING, Finding, State, absent, blocked, im
 from homelab.config.imports import DNS_RECORD, TUNNEL, TUNNEL_CONFIG, Entry
 from homelab.doctor.checks_cloudflare import TOKEN_CHECK, TUNNEL_READ, txt_labels
 from homelab.doctor.checks_preflight import CF_OBJECTS
-from homelab.doctor.checks_preflight_cloudflare import ADDRESS_TYPES, ZONE_READ
+from homelab.doctor.checks_preflight_cloudflare import ZONE_READ, clashes
 from homelab.doctor.cloudflare_api import Api, ApiUnreachableError, CloudflareError, Obj, TokenRejectedError
 from homelab.doctor.credentials import Token
 from homelab.doctor.expected import Expected, txt_names
@@ -117,10 +117,6 @@ def judge_config(target: CloudflareTarget, resource: str, tunnel: Finding) -> Fi
     )
 
 
-def _clashes(kind: str, other: str) -> bool:
-    return other == kind or ("CNAME" in (kind, other) and {kind, other} <= ADDRESS_TYPES)
-
-
 def _record(r: Obj) -> str:
     return f"{r.get('type')} to {r.get('content')}" + (", proxied" if r.get("proxied") else "")
 
@@ -138,7 +134,7 @@ def judge_record(
     of that name (TXT name -> owner id)."""
     name = f"record {target.name}"
     cf = exp.cluster.cloudflare
-    matching = [r for r in records if _clashes(target.kind, str(r.get("type")))]
+    matching = [r for r in records if clashes(target.kind, str(r.get("type")))]
     if not matching:
         others = f" ({len(records)} of other types beside it)" if records else ""
         return absent(CF_OBJECTS, name, f"up creates {target.kind} {target.name}{others}")

@@ -80,7 +80,7 @@ def check_tunnel(exp: Expected, target: CloudflareTarget, tunnels: list[Obj]) ->
     )
 
 
-def _clashes(kind: str, other: str) -> bool:
+def clashes(kind: str, other: str) -> bool:
     """Cloudflare refuses a record of a type the name has, and a CNAME beside an A, AAAA or CNAME."""
     return kind == other or ("CNAME" in (kind, other) and {kind, other} <= ADDRESS_TYPES)
 
@@ -89,7 +89,7 @@ def check_record(exp: Expected, target: CloudflareTarget, zone: str, zone_id: st
     """A record of the same name and type, or an address record where a CNAME goes (or the other
     way round), refuses the create."""
     name = f"record {target.name}"
-    clash = [r for r in records if _clashes(target.kind, str(r.get("type")))]
+    clash = [r for r in records if clashes(target.kind, str(r.get("type")))]
     if not clash:
         others = f" ({len(records)} of other types)" if records else ""
         return passed(CF_OBJECTS, name, f"no {target.kind} of that name in zone {zone}{others}")
