@@ -132,11 +132,17 @@ def _refuse_directive(text: str, name: str) -> None:
         raise at(name, line, "a %YAML directive changes how YAML readers read the values, not alike: remove it")
 
 
+def _strict_parse(text: str, name: str) -> Any:
+    """A Pulumi YAML file's tree, with everything the reader refuses refused (the directive on
+    the text, the rest on the composed nodes)."""
+    _refuse_directive(text, name)
+    return parse(text, name, _checker(name))
+
+
 def read(path: Path, name: str) -> StackFile:
     """A stack file read strictly, as a tree that can be edited and written back."""
     text, layout = read_text(path, name)
-    _refuse_directive(text, name)
-    doc = parse(text, name, _checker(name))
+    doc = _strict_parse(text, name)
     config = config_of(doc, text, name, "a stack file")
     return StackFile(name, text, layout, doc, CommentedMap() if config is None else config)
 
@@ -179,8 +185,7 @@ def config_block(text: str, name: str, what: str) -> dict[str, Any]:
     as plain values, read strictly: every YAML error, a top level or ``config:`` that is not a
     mapping, a value the CLI reads otherwise and a malformed ``secure:`` value is a
     :class:`StackFileError`."""
-    _refuse_directive(text, name)
-    config = config_of(parse(text, name, _checker(name)), text, name, what)
+    config = config_of(_strict_parse(text, name), text, name, what)
     return plain(config) if config is not None else {}
 
 

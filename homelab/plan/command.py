@@ -45,9 +45,6 @@ from homelab.plan.charts import ChartError
 from homelab.plan.imports_check import import_refusal
 from homelab.plan.mockrun import Plan, Registration
 
-RENDERED = mockrun.ROOT / "rendered"
-
-
 _FIRST = ("apiVersion", "kind", "metadata")
 
 
