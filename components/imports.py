@@ -25,6 +25,7 @@ from pathlib import Path
 import pulumi
 
 from homelab.config.imports import ImportFileError, ImportPlan, import_file, read_import_plan
+from homelab.config.reader import stack_file
 from homelab.errors import HomelabError
 
 
@@ -75,7 +76,7 @@ class Imports:
 def load(root: Path, stack: str) -> Imports:
     """The running stack's import plan, applied; refused (as a ``RunError``) when unusable."""
     try:
-        plan = read_import_plan(import_file(root / f"Pulumi.{stack}.yaml"), stack)
+        plan = read_import_plan(import_file(stack_file(root, stack)), stack)
     except ImportFileError as exc:
         raise ImportPlanError(str(exc)) from None
     return Imports(plan).apply()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from homelab.config.imports import DNS_RECORD, HELM_RELEASE, TUNNEL, TUNNEL_CONFIG, import_file, read_import_plan
+from homelab.config.reader import stack_file
 from homelab.plan import render
 from homelab.plan.recorded import Plan, Registration
 
@@ -44,7 +45,7 @@ def _prefix(res: Registration) -> str | None:
 
 def import_problems(plan: Plan, root: Path) -> list[str]:
     """``<file>:<line>: ...`` for every import id that names another object than its resource's."""
-    imports = read_import_plan(import_file(root / f"Pulumi.{plan.stack}.yaml"), plan.stack)
+    imports = read_import_plan(import_file(stack_file(root, plan.stack)), plan.stack)
     if imports is None:
         return []
     lines = {(e.type, e.resource): e.line for e in imports.entries}
